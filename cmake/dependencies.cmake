@@ -1,0 +1,31 @@
+# Third-party libraries, all from Debian 12 packages (scripts/install-deps.sh is the list).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+find_package(Boost 1.81 EXACT CONFIG REQUIRED COMPONENTS json url)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(tomlplusplus CONFIG REQUIRED)
+find_package(pugixml CONFIG REQUIRED)
+find_package(SQLite3 REQUIRED)
+
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc icu-i18n)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+pkg_check_modules(MD4C REQUIRED IMPORTED_TARGET md4c)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+
+find_library(STEMMER_LIBRARY NAMES stemmer REQUIRED)
+find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
+add_library(anvil_stemmer INTERFACE)
+target_link_libraries(anvil_stemmer INTERFACE ${STEMMER_LIBRARY})
+target_include_directories(anvil_stemmer SYSTEM INTERFACE ${STEMMER_INCLUDE_DIR})
+
+if(ANVIL_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+if(ANVIL_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

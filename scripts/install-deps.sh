@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one list of Anvil's system dependencies (Debian 12). Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang python3
+  # foundation: core and text
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libicu-dev libpcre2-dev libstemmer-dev python3-jieba
+  # knowledge base: storage and document loaders
+  libsqlite3-dev sqlite3 libpoppler-cpp-dev libgumbo-dev libmd4c-dev libzip-dev libpugixml-dev
+  # numerics and vector search
+  libopenblas-dev libhnswlib-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
