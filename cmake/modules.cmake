@@ -3,6 +3,10 @@
 function(anvil_module name)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/src/anvil/${name}/*.cpp)
+  if(NOT sources)  # a module not written yet still gives a (empty) library to link against
+    set(sources ${CMAKE_BINARY_DIR}/empty_${name}.cpp)
+    file(WRITE ${sources} "// empty module\n")
+  endif()
   add_library(anvil_${name} STATIC ${sources})
   target_include_directories(anvil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(anvil_${name} PUBLIC ${ARGN} PRIVATE anvil_warnings)
