@@ -1,5 +1,7 @@
 #include "anvil/core/status.h"
 
+#include "anvil/core/redactor.h"
+
 namespace anvil::core {
 
 std::string_view status_code_name(StatusCode code) {
@@ -24,7 +26,7 @@ std::string_view status_code_name(StatusCode code) {
 
 std::string Status::to_string() const {
   if (ok()) return "ok";
-  return std::string(status_code_name(code_)) + ": " + message_;
+  return redact(std::string(status_code_name(code_)) + ": " + message_);
 }
 
 }  // namespace anvil::core

@@ -45,7 +45,9 @@ class [[nodiscard]] Status {
   static Status io(std::string m) { return {StatusCode::kIo, std::move(m)}; }
   static Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -58,7 +60,8 @@ class [[nodiscard]] Status {
     return {code_, std::string(context) + ": " + message_};
   }
 
-  // "not found: collection 'x' does not exist"
+  // "not found: collection 'x' does not exist", with registered secrets replaced by
+  // "[REDACTED:NAME]" (see redactor.h): this is the form to print or return to a client.
   std::string to_string() const;
 
   friend bool operator==(const Status& a, const Status& b) {

@@ -241,6 +241,11 @@ Status SourceWriter::commit() {
   return tx_.commit();
 }
 
+Status KbStore::touch_source(int64_t source_id, int64_t mtime) {
+  ANVIL_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE sources SET mtime = ? WHERE id = ?"));
+  return st.bind(1, mtime).bind(2, source_id).run();
+}
+
 Status KbStore::remove_source(int64_t collection_id, int64_t source_id) {
   ANVIL_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
   ANVIL_ASSIGN_OR_RETURN(int64_t seq, next_seq(db_, collection_id));

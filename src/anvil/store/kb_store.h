@@ -121,6 +121,8 @@ class KbStore {
   core::Result<std::optional<SourceRecord>> find_source(int64_t collection_id, const std::string& path);
   core::Result<std::vector<SourceRecord>> list_sources(int64_t collection_id);
   core::Result<SourceWriter> write_source(int64_t collection_id, const SourceRecord& source);
+  // Records a new modification time for a source whose content did not change.
+  core::Status touch_source(int64_t source_id, int64_t mtime);
   // Deletes a source and its documents and chunks (tombstoned) in one transaction.
   core::Status remove_source(int64_t collection_id, int64_t source_id);
 

@@ -1,0 +1,65 @@
+#include "anvil/core/redactor.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace anvil::core {
+
+Redactor& Redactor::global() {
+  static Redactor instance;  // never destroyed before late log calls: function-local static
+  return instance;
+}
+
+bool Redactor::add(std::string_view name, std::string_view value) {
+  if (value.size() < kMinSecretBytes) return false;
+  std::unique_lock lock(mu_);
+  for (const Entry& e : entries_) {
+    if (e.value == value) return true;
+  }
+  Entry entry{std::string(value), "[REDACTED:" + std::string(name) + "]"};
+  auto pos = std::find_if(entries_.begin(), entries_.end(),
+                          [&](const Entry& e) { return e.value.size() < value.size(); });
+  entries_.insert(pos, std::move(entry));
+  first_bytes_.set(static_cast<unsigned char>(value[0]));
+  empty_.store(false, std::memory_order_release);
+  return true;
+}
+
+std::string Redactor::redact(std::string_view text) const {
+  if (empty_.load(std::memory_order_acquire)) return std::string(text);
+  std::shared_lock lock(mu_);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    if (first_bytes_.test(static_cast<unsigned char>(text[i]))) {
+      for (const Entry& e : entries_) {
+        if (text.compare(i, e.value.size(), e.value) == 0) {
+          out += e.replacement;
+          i += e.value.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+std::size_t Redactor::size() const {
+  std::shared_lock lock(mu_);
+  return entries_.size();
+}
+
+void Redactor::clear() {
+  std::unique_lock lock(mu_);
+  entries_.clear();
+  first_bytes_.reset();
+  empty_.store(true, std::memory_order_release);
+}
+
+std::string redact(std::string_view text) { return Redactor::global().redact(text); }
+
+}  // namespace anvil::core
