@@ -94,7 +94,9 @@ TEST_F(KnowledgeBaseTest, BadFilesFailAloneAndTheRestIsIngested) {
   EXPECT_EQ(r.count(FileOutcomeKind::kAdded), 1);
   EXPECT_EQ(r.count(FileOutcomeKind::kFailed), 5);
   for (const auto& f : r.files) {
-    if (f.kind == FileOutcomeKind::kFailed) EXPECT_FALSE(f.message.empty()) << f.path;
+    if (f.kind == FileOutcomeKind::kFailed) {
+      EXPECT_FALSE(f.message.empty()) << f.path;
+    }
   }
   EXPECT_EQ(sources_of("pumps"), std::vector<std::string>{"good.txt"});
 }

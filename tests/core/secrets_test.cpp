@@ -141,6 +141,17 @@ TEST_F(SecretsTest, UnreadableSecretFileIsAnError) {
   EXPECT_EQ(s.status().code(), StatusCode::kPermissionDenied);
 }
 
+TEST_F(SecretsTest, SecretEntryThatCannotBeReadIsAnErrorNotAFallThrough) {
+  // A folder where a secret file should be: unreadable as a file, whoever runs the test.
+  std::filesystem::create_directories(dir_ / "run-secrets" / "MOUNTED");
+  dir_.write(".env", "MOUNTED=stale-dev-value\n");
+  SecretStore store = open({});
+  Result<Secret> s = store.resolve("MOUNTED");
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.status().message(), "secret 'MOUNTED': " + (dir_ / "run-secrets" / "MOUNTED").string() +
+                                      ": cannot read: Is a directory");
+}
+
 TEST_F(SecretsTest, ResolvedValuesAreRegisteredForRedaction) {
   dir_.write("run-secrets/LONG_KEY", "sk-registered-1234\n");
   SecretStore store = open({{"PIN", "123"}});

@@ -8,9 +8,10 @@
 Scoring follows Anserini's BM25 "flat" runs: Lucene 9 BM25Similarity (k1=0.9, b=0.4,
 idf = ln(1 + (N - df + 0.5) / (df + 0.5)), no (k1 + 1) factor), document lengths through
 Lucene's one-byte norms (SmallFloat.intToByte4), query terms repeated = boosted, top 1000,
-nDCG@10 as trec_eval computes it (ties by score, then document id descending).
---stop-zh N drops, in every run with Chinese terms, the N most frequent single-character and
-function-word terms (jieba dictionary tags u*, p, c, y, e, r with freq rank) - the stop list experiment.
+nDCG@10 as trec_eval computes it. Equal scores rank in corpus order, as in Lucene (index order)
+and in Anvil's Bm25Index (ascending chunk id), so the numbers match `anvil eval retrieval`.
+--stop-zh N drops, in the Chinese data sets, the N most frequent terms of the corpus that jieba's
+dictionary tags as function words (u*, p, c, y, e, r): the stop list experiment.
 """
 import argparse
 import collections
@@ -75,6 +76,7 @@ def ndcg_at_10(ranked, rels):
 
 def evaluate(corpus, queries, qrels, stop=frozenset()):
     postings = collections.defaultdict(list)
+    order = {doc_id: i for i, doc_id in enumerate(corpus)}
     length_norm = {}
     total = 0
     for doc_id, terms in corpus.items():
@@ -99,14 +101,14 @@ def evaluate(corpus, queries, qrels, stop=frozenset()):
             for doc_id, tf in plist:
                 norm = K1 * ((1 - B) + B * length_norm[doc_id] / avgdl)
                 scores[doc_id] += boost * idf * tf / (tf + norm)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], tuple(-ord(c) for c in kv[0])))[:1000]
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))[:1000]
         scores_sum += ndcg_at_10([d for d, _ in ranked], rels)
         evaluated += 1
     return scores_sum / max(evaluated, 1), evaluated
 
 
 def chinese_stop_list(corpus, n):
-    """The n most frequent one-character terms and jieba function words in the corpus."""
+    """The n most frequent terms of the corpus that jieba's dictionary tags as function words."""
     tags = {}
     with open("/usr/lib/python3/dist-packages/jieba/dict.txt", encoding="utf-8") as f:
         for line in f:
@@ -134,7 +136,7 @@ def main():
         stop = chinese_stop_list(corpus, args.stop_zh) if args.stop_zh and "zh" in dataset else frozenset()
         score, n = evaluate(corpus, queries, qrels, stop)
         extra = f"  (stop list of {len(stop)})" if stop else ""
-        print(f"{dataset:12s} {analyzer:5s} nDCG@10 {score:.4f} over {n} queries{extra}")
+        print(f"{dataset:12s} {analyzer:5s} nDCG@10 {score:.6f} over {n} queries{extra}")
         sys.stdout.flush()
 
 

@@ -3,29 +3,14 @@
 
 #include <boost/json.hpp>
 
+#include "anvil/rag/loaders/loader.h"
+
 #include "anvil/cli/context.h"
 #include "anvil/cli/progress_bar.h"
 
 namespace anvil::cli {
 
 namespace {
-
-// "k=v": numbers and booleans keep their type, so filters can compare them.
-core::Status parse_meta(const std::string& kv, boost::json::object& out) {
-  auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return core::Status::invalid_argument("--meta: expected KEY=VALUE, found '" + kv + "'");
-  }
-  std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(value, ec);
-  if (!ec && (parsed.is_number() || parsed.is_bool())) {
-    out[key] = parsed;
-  } else {
-    out[key] = value;
-  }
-  return {};
-}
 
 void print_summary(const std::string& collection, const app::IngestReport& r) {
   using K = app::FileOutcomeKind;
@@ -73,7 +58,7 @@ void register_ingest(CLI::App& app, Context& ctx) {
   cmd->add_option("--language", o->language, "Analyzer of a new collection: auto, en or zh");
   cmd->add_option("--chunk-size", o->chunk_size, "Chunk size of a new collection, in tokens");
   cmd->add_option("--chunk-overlap", o->chunk_overlap, "Chunk overlap of a new collection, in tokens");
-  auto& lo = o->ingest.loader;
+  auto& lo = o->ingest.loader.fields;
   cmd->add_option("--id-field", lo.id_field, "CSV/JSONL: field holding the record id");
   cmd->add_option("--title-field", lo.title_field, "CSV/JSONL: field holding the title");
   cmd->add_option("--timestamp-field", lo.timestamp_field, "CSV/JSONL: field holding the timestamp");
@@ -84,7 +69,7 @@ void register_ingest(CLI::App& app, Context& ctx) {
     auto settings = ctx.settings();
     if (!settings.ok()) return ctx.fail(settings.status());
     for (const auto& kv : o->meta) {
-      auto s = parse_meta(kv, o->ingest.loader.extra_metadata);
+      auto s = rag::add_extra_metadata(o->ingest.loader, kv);
       if (!s.ok()) return ctx.fail(s, 2);
     }
     store::CollectionSpec spec = settings->collection_defaults;

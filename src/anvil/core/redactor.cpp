@@ -20,7 +20,11 @@ bool Redactor::add(std::string_view name, std::string_view value) {
   auto pos = std::find_if(entries_.begin(), entries_.end(),
                           [&](const Entry& e) { return e.value.size() < value.size(); });
   entries_.insert(pos, std::move(entry));
-  first_bytes_.set(static_cast<unsigned char>(value[0]));
+  for (auto& bucket : by_first_byte_) bucket.clear();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    by_first_byte_[static_cast<unsigned char>(entries_[i].value[0])].push_back(
+        static_cast<std::uint32_t>(i));
+  }
   empty_.store(false, std::memory_order_release);
   return true;
 }
@@ -30,21 +34,28 @@ std::string Redactor::redact(std::string_view text) const {
   std::shared_lock lock(mu_);
   std::string out;
   out.reserve(text.size());
+  std::size_t copied = 0;  // text[0, copied) is already in `out`
   std::size_t i = 0;
   while (i < text.size()) {
-    bool replaced = false;
-    if (first_bytes_.test(static_cast<unsigned char>(text[i]))) {
-      for (const Entry& e : entries_) {
-        if (text.compare(i, e.value.size(), e.value) == 0) {
-          out += e.replacement;
-          i += e.value.size();
-          replaced = true;
-          break;
-        }
+    const auto& candidates = by_first_byte_[static_cast<unsigned char>(text[i])];
+    const Entry* hit = nullptr;
+    for (std::uint32_t index : candidates) {
+      const Entry& e = entries_[index];
+      if (text.compare(i, e.value.size(), e.value) == 0) {
+        hit = &e;
+        break;
       }
     }
-    if (!replaced) out += text[i++];
+    if (hit == nullptr) {
+      ++i;
+      continue;
+    }
+    out.append(text.substr(copied, i - copied));
+    out += hit->replacement;
+    i += hit->value.size();
+    copied = i;
   }
+  out.append(text.substr(copied));
   return out;
 }
 
@@ -56,7 +67,7 @@ std::size_t Redactor::size() const {
 void Redactor::clear() {
   std::unique_lock lock(mu_);
   entries_.clear();
-  first_bytes_.reset();
+  for (auto& bucket : by_first_byte_) bucket.clear();
   empty_.store(true, std::memory_order_release);
 }
 

@@ -3,9 +3,10 @@
 // registered value with "[REDACTED:NAME]".
 #pragma once
 
+#include <array>
 #include <atomic>
-#include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -31,7 +32,8 @@ class Redactor {
   bool add(std::string_view name, std::string_view value);
 
   // `text` with every registered value replaced by "[REDACTED:NAME]". Longer values win where
-  // two overlap, so a value that contains another is hidden whole. Cost: one pass over `text`.
+  // two overlap, so a value that contains another is hidden whole. Cost: one pass over `text`,
+  // comparing only at bytes that start some registered value.
   std::string redact(std::string_view text) const;
 
   std::size_t size() const;
@@ -45,9 +47,10 @@ class Redactor {
   };
 
   mutable std::shared_mutex mu_;
-  std::vector<Entry> entries_;            // longest value first
-  std::bitset<256> first_bytes_;          // first byte of any value: a cheap pre-filter
-  std::atomic<bool> empty_{true};         // lets redact() skip the lock when nothing is registered
+  std::vector<Entry> entries_;  // longest value first
+  // For each first byte, the entries starting with it (indices into entries_, longest first).
+  std::array<std::vector<std::uint32_t>, 256> by_first_byte_;
+  std::atomic<bool> empty_{true};  // lets redact() skip the lock when nothing is registered
 };
 
 // Redactor::global().redact(text).

@@ -49,9 +49,10 @@ struct Bm25Stats {
   uint64_t memory_bytes = 0;
 };
 
-// Thread safety: const methods (search, save, stats) may run concurrently with each other; the
-// non-const ones (add, remove, update, compact, load into an existing object by assignment)
-// need exclusive access, e.g. a std::shared_mutex held by the caller.
+// Thread safety: const methods (search, save, stats, metadata) may run concurrently with each
+// other; the non-const ones (add, remove, update, compact, set_params, assignment) need exclusive
+// access, e.g. a std::shared_mutex held by the caller. Searches keep per-thread scratch
+// (9 bytes per slot of the largest index the thread searched).
 class Bm25Index {
  public:
   // Params are checked with validate_params(); invalid ones are an invariant violation here.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "anvil/text/sentences.h"
 #include "anvil/text/utf8.h"
 
 namespace anvil::rag {
@@ -12,8 +13,9 @@ namespace {
 // Cut preference, coarsest first; a unit that does not fit is split at the next level.
 enum class Level { kParagraph, kSentence, kWord, kCodePoint };
 
-// Once the current chunk starts this far into the group buffer, the consumed prefix is dropped.
-constexpr size_t kCompactBytes = size_t{1} << 20;
+// Once the current chunk starts this far into the group buffer, the consumed prefix is dropped
+// (when the next continued section arrives; the move is cheap, only the unconsumed tail moves).
+constexpr size_t kCompactBytes = size_t{64} << 10;
 
 inline bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -71,7 +73,7 @@ struct Chunker::State {
   int ordinal = 0;
 
   // The current group of sections (one section and its continuations, joined by "\n\n"),
-  // from the first byte still needed; buf_cp is the document code point offset of buf[0].
+  // from the first byte still needed (the code point cursor below places it in the document).
   std::string buf;
   int64_t doc_cp_end = 0;  // code points of the document text so far
   bool any_section = false;
@@ -86,8 +88,8 @@ struct Chunker::State {
   std::vector<Mark> marks;
   std::vector<size_t> para_starts;  // ascending offsets in buf
 
-  // The chunk being filled: buf[chunk_begin, chunk_end). Its first overlap_end - chunk_begin
-  // bytes repeat the previous chunk; has_new says whether anything was added after them.
+  // The chunk being filled: buf[chunk_begin, chunk_end). It may start with overlap repeated from
+  // the previous chunk; has_new says whether anything was added after that.
   size_t chunk_begin = 0;
   size_t chunk_end = 0;
   size_t chunk_tokens = 0;
@@ -141,45 +143,58 @@ struct Chunker::State {
   }
 
   // Emits the chunk and starts the next one with whole trailing sentences of it, up to
-  // `overlap` tokens (never the whole chunk, so that chunks always advance).
+  // `overlap` tokens (never the whole chunk, so that chunks always advance). Only a window at
+  // the end of the chunk is split into sentences, widened when the overlap may reach past it.
   core::Status flush_with_overlap() {
     ANVIL_RETURN_IF_ERROR(emit());
     has_new = false;
     size_t start = chunk_end;
     size_t acc = 0;
-    bool stop = overlap() == 0;
-    // Paragraphs of the chunk from the last one backwards, each split into sentences.
-    auto it = std::upper_bound(para_starts.begin(), para_starts.end(), chunk_end);
-    size_t region_end = chunk_end;
-    while (!stop) {
-      size_t region_begin = chunk_begin;
-      if (it != para_starts.begin()) {
-        --it;
-        region_begin = std::max(*it, chunk_begin);
+    if (overlap() > 0) {
+      for (size_t window = overlap() * 8 + 64;; window *= 4) {
+        size_t lo = chunk_begin;
+        if (chunk_end - chunk_begin > window) lo = text::floor_boundary(buf, chunk_end - window);
+        start = chunk_end;
+        acc = 0;
+        if (trailing_sentences(lo, start, acc) || lo <= chunk_begin) break;
       }
-      if (region_begin < region_end) {
-        splitter.split(std::string_view(buf).substr(region_begin, region_end - region_begin), sentences);
-        for (auto s = sentences.rbegin(); s != sentences.rend(); ++s) {
-          const size_t sb = region_begin + s->begin;
-          if (sb <= chunk_begin) {
-            stop = true;
-            break;
-          }
-          const size_t t = tokens(sb, region_begin + s->end);
-          if (acc + t > overlap()) {
-            stop = true;
-            break;
-          }
-          acc += t;
-          start = sb;
-        }
-      }
-      if (region_begin <= chunk_begin) stop = true;
-      region_end = region_begin;
     }
     chunk_begin = start;
     chunk_tokens = start < chunk_end ? acc : 0;
     return {};
+  }
+
+  // Walks the sentences of buf[lo, chunk_end) backwards (paragraph by paragraph), moving `start`
+  // to each sentence start while the total stays within the overlap. Returns false when it ran
+  // into `lo` inside a sentence, i.e. a wider window might allow more overlap.
+  bool trailing_sentences(size_t lo, size_t& start, size_t& acc) {
+    auto it = std::upper_bound(para_starts.begin(), para_starts.end(), chunk_end);
+    size_t region_end = chunk_end;
+    while (region_end > lo) {
+      size_t region_begin = lo;
+      bool clipped = lo > chunk_begin;
+      if (it != para_starts.begin()) {
+        --it;
+        if (*it >= lo) {
+          region_begin = *it;
+          clipped = false;
+        }
+      }
+      if (region_begin < region_end) {
+        splitter.split(std::string_view(buf).substr(region_begin, region_end - region_begin), sentences);
+        for (auto sent = sentences.rbegin(); sent != sentences.rend(); ++sent) {
+          const size_t sb = region_begin + sent->begin;
+          if (sb <= chunk_begin) return true;
+          if (clipped && sent->begin == 0) return false;  // a fragment cut by the window
+          const size_t t = tokens(sb, region_begin + sent->end);
+          if (acc + t > overlap()) return true;
+          acc += t;
+          start = sb;
+        }
+      }
+      region_end = region_begin;
+    }
+    return lo <= chunk_begin;
   }
 
   void append(size_t ub, size_t ue, size_t t) {

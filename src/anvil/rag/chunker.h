@@ -11,7 +11,6 @@
 
 #include "anvil/core/status.h"
 #include "anvil/rag/document.h"
-#include "anvil/text/sentences.h"
 #include "anvil/text/token_counter.h"
 
 namespace anvil::rag {

@@ -33,7 +33,8 @@ bool is_ascii(std::string_view s) {
 }  // namespace
 
 bool is_english_stop_word(std::string_view term) {
-  return std::binary_search(kStopWords.begin(), kStopWords.end(), term);
+  // Every stop word has 1 to 5 bytes; most terms are longer and need no search.
+  return term.size() <= 5 && std::binary_search(kStopWords.begin(), kStopWords.end(), term);
 }
 
 core::Result<std::shared_ptr<const EnglishAnalyzer>> EnglishAnalyzer::create() {

@@ -41,11 +41,11 @@ FilterLiteral FilterLiteral::string(std::string v) {
   return l;
 }
 
-FilterLiteral FilterLiteral::time(int64_t micros, std::string text) {
+FilterLiteral FilterLiteral::time(int64_t micros) {
   FilterLiteral l;
   l.kind = Kind::kTime;
   l.i = micros;
-  l.s = std::move(text);
+  l.s = format_iso8601_micros(micros);
   return l;
 }
 
@@ -152,7 +152,7 @@ void append_literal(std::string& out, const FilterLiteral& lit) {
       break;
     }
     case FilterLiteral::Kind::kString: append_string_literal(out, lit.s); break;
-    case FilterLiteral::Kind::kTime: out += format_iso8601_micros(lit.i); break;
+    case FilterLiteral::Kind::kTime: out += lit.s; break;
   }
 }
 

@@ -21,13 +21,13 @@ struct FilterLiteral {
   bool b = false;    // kBool
   int64_t i = 0;     // kInt: the value; kTime: microseconds since 1970-01-01T00:00:00Z
   double d = 0;      // kDouble: the value; kInt: the value as a double
-  std::string s;     // kString: UTF-8 text; kTime: the literal as written ("2024-01-01")
+  std::string s;     // kString: UTF-8 text; kTime: the instant as "2024-01-01T00:00:00Z"
 
   static FilterLiteral boolean(bool v);
   static FilterLiteral integer(int64_t v);
   static FilterLiteral number(double v);
   static FilterLiteral string(std::string v);
-  static FilterLiteral time(int64_t micros, std::string text);
+  static FilterLiteral time(int64_t micros);
 
   friend bool operator==(const FilterLiteral&, const FilterLiteral&) = default;
 };

@@ -96,6 +96,7 @@ class JsonFilterParser {
             FilterNode child, parse_filter((*arr)[k], fmt::format("{}[{}]", member_path, k), depth + 1));
         node.children.push_back(std::move(child));
       }
+      if (node.children.size() == 1) return std::move(node.children.front());
       return node;
     }
     if (key == "$not") {
@@ -217,7 +218,7 @@ class JsonFilterParser {
           const boost::json::value& text = v.get_object().at("$date");
           if (const boost::json::string* s = text.if_string()) {
             if (std::optional<int64_t> micros = parse_iso8601_micros(*s)) {
-              return FilterLiteral::time(*micros, std::string(*s));
+              return FilterLiteral::time(*micros);
             }
           }
           return json_error(fmt::format(

@@ -338,8 +338,9 @@ class Lexer {
       if (peek() == '-' || peek() == '+') ++pos_;
       while (is_digit(peek())) ++pos_;
     }
-    // A number runs into a name ("5kg"): report the whole run.
-    while (pos_ < src_.size() && filter_syntax::is_name_char(static_cast<unsigned char>(src_[pos_]))) {
+    // A number runs into a name or another fraction ("5kg", "1.2.3"): report the whole run.
+    while (pos_ < src_.size() &&
+           (src_[pos_] == '.' || filter_syntax::is_name_char(static_cast<unsigned char>(src_[pos_])))) {
       ++pos_;
     }
     std::string_view text = src_.substr(start, pos_ - start);
@@ -487,7 +488,7 @@ class Parser {
       case Tok::kString: lit = FilterLiteral::string(t.text); break;
       case Tok::kInt: lit = FilterLiteral::integer(t.i); break;
       case Tok::kDouble: lit = FilterLiteral::number(t.d); break;
-      case Tok::kTime: lit = FilterLiteral::time(t.i, std::string(t.raw)); break;
+      case Tok::kTime: lit = FilterLiteral::time(t.i); break;
       case Tok::kName:
         if (t.is_keyword("true") || t.is_keyword("false")) {
           if (ordering) {
