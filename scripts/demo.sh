@@ -11,10 +11,10 @@ run() {
 }
 
 rm -rf "$data"
-run ingest examples --collection demo
+run ingest examples/docs --collection demo
 run collections stats demo
-run search "how do I replace the mechanical seal" --collection demo -k 3
-run search "空压机 排气温度过高 怎么处理" --collection demo -k 3
-run search "某款手机续航如何" --collection demo -k 3
-run search "bearing noise" --collection demo -k 3 --filter 'type = "csv" and downtime_hours >= 2'
-run search "lockout tagout before maintenance" --collection demo -k 2 --json
+run search "How often should the mechanical seal of the P-200 be replaced?" --collection demo -k 3
+run search "空压机排气温度过高怎么办？" --collection demo -k 3
+run search "星耀 X5 手机续航如何？" --collection demo -k 3
+run search "bearing replaced" --collection demo -k 3 --filter 'type = "csv" and downtime_hours >= 2'
+run search "lockout tagout steps before maintenance" --collection demo -k 2

@@ -34,7 +34,7 @@ out=$(anvil ingest "$WORK/docs" --collection demo 2>&1)
 expect_contains "$out" "unchanged" "re-ingest"
 docs2=$(anvil collections stats demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"])')
 expect_eq "$docs2" "$docs1" "re-ingest adds no documents"
-rm "$(ls "$WORK"/docs/*.html | head -1)"
+rm "$(ls "$WORK"/docs/docs/*.html | head -1)"
 out=$(anvil ingest "$WORK/docs" --collection demo --sync 2>&1)
 expect_contains "$out" "removed" "sync removes a deleted file"
 
