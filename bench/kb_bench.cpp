@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
               static_cast<double>(st.memory_bytes) / static_cast<double>(text_bytes));
   std::unordered_map<int64_t, std::string> doc_of;
   (void)kb.store().for_each_chunk_since(index->collection().id, 0, [&](const anvil::store::StoredChunk& c) {
-    doc_of[c.chunk.id] = c.document_uri.substr(c.document_uri.rfind('#') + 1);
+    doc_of[c.chunk.id] = anvil::app::beir_doc_id(c.document_uri);
     return anvil::core::Status{};
   });
   std::vector<double> lat;
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   auto t_fts = Clock::now();
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
   (void)kb.store().for_each_chunk_since(index->collection().id, 0, [&](const anvil::store::StoredChunk& c) {
-    auto doc = c.document_uri.substr(c.document_uri.rfind('#') + 1);
+    auto doc = anvil::app::beir_doc_id(c.document_uri);
     sqlite3_bind_text(ins, 1, doc.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(ins, 2, c.chunk.text.c_str(), static_cast<int>(c.chunk.text.size()), SQLITE_TRANSIENT);
     sqlite3_step(ins);

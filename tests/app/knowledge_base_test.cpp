@@ -55,6 +55,19 @@ TEST_F(KnowledgeBaseTest, IngestingTwiceAddsNothing) {
   EXPECT_EQ(before.documents, 3);  // one markdown document, two CSV rows
 }
 
+TEST_F(KnowledgeBaseTest, TouchedButUnchangedFileIsNotReingested) {
+  auto p = files_.write("note.txt", "The impeller is bronze.\n");
+  ingest({p});
+  auto before = stats();
+  auto seq = kb_->get_collection("docs")->change_seq;
+  std::filesystem::last_write_time(p, std::filesystem::last_write_time(p) + std::chrono::hours(1));
+  auto r = ingest({p});
+  EXPECT_EQ(r.count(FileOutcomeKind::kUnchanged), 1);
+  EXPECT_EQ(kb_->get_collection("docs")->change_seq, seq);  // hashed, found equal, nothing rewritten
+  EXPECT_EQ(stats().chunks, before.chunks);
+  EXPECT_EQ(sources_of("bronze impeller"), std::vector<std::string>{"note.txt"});
+}
+
 TEST_F(KnowledgeBaseTest, ChangedFileReplacesItsChunks) {
   auto p = files_.write("note.txt", "The impeller is bronze.\n");
   ingest({p});

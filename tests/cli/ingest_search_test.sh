@@ -63,4 +63,15 @@ expect_contains "$err" "k3" "unknown config key named"
 out=$(ANVIL_DATA_DIR="$WORK/other" "$ANVIL_BIN" config show)
 expect_contains "$out" "$WORK/other" "ANVIL_DATA_DIR is honoured"
 
+# eval retrieval on a tiny BEIR folder: metrics and per-query output.
+mkdir -p "$WORK/beir/qrels"
+printf '{"_id":"d1","title":"Pumps","text":"mechanical seal of centrifugal pumps"}\n{"_id":"d2","title":"空压机","text":"排气温度过高的处理"}\n' > "$WORK/beir/corpus.jsonl"
+printf '{"_id":"q1","text":"pump seal"}\n{"_id":"q2","text":"排气温度"}\n' > "$WORK/beir/queries.jsonl"
+printf 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n' > "$WORK/beir/qrels/test.tsv"
+out=$(anvil eval retrieval --beir "$WORK/beir" --json --per-query)
+got=$(printf '%s' "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["queries"], r["ndcg@10"], len(r["per_query"]))')
+expect_eq "$got" "2 1.0 2" "eval retrieval on a tiny BEIR folder"
+err=$(expect_failure anvil eval retrieval --beir "$WORK/nowhere")
+expect_contains "$err" "corpus.jsonl" "missing BEIR folder named"
+
 done_testing

@@ -11,6 +11,11 @@ namespace anvil::app {
 using core::Result;
 using core::Status;
 
+std::string beir_doc_id(const std::string& uri) {
+  auto hash = uri.rfind('#');
+  return hash == std::string::npos ? uri : uri.substr(hash + 1);
+}
+
 Result<std::vector<BeirQuery>> load_beir_queries(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) return Status::not_found("cannot read BEIR queries " + path.string());

@@ -20,6 +20,9 @@ struct BeirQuery {
 // qrels[query id][document id] = graded relevance (> 0 is relevant).
 using Qrels = std::map<std::string, std::unordered_map<std::string, int>>;
 
+// BEIR corpus records are stored as documents "<corpus path>#<_id>": the _id back from the uri.
+std::string beir_doc_id(const std::string& document_uri);
+
 core::Result<std::vector<BeirQuery>> load_beir_queries(const std::filesystem::path& queries_jsonl);
 // `query-id<TAB>corpus-id<TAB>score` with a header line; malformed lines name their number.
 core::Result<Qrels> load_qrels(const std::filesystem::path& tsv);

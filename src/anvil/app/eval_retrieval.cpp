@@ -9,16 +9,6 @@ namespace anvil::app {
 using core::Result;
 using core::Status;
 
-namespace {
-
-// BEIR documents are stored as "<corpus path>#<_id>".
-std::string beir_doc_id(const std::string& uri) {
-  auto hash = uri.rfind('#');
-  return hash == std::string::npos ? uri : uri.substr(hash + 1);
-}
-
-}  // namespace
-
 Result<RetrievalEvalReport> eval_retrieval(KnowledgeBase& kb, const RetrievalEvalOptions& options,
                                            const IngestProgressFn& progress) {
   const auto& dir = options.beir_dir;
