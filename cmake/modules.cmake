@@ -1,3 +1,17 @@
+# Kernels for one instruction set live in files named *_avx2.cpp or *_avx512.cpp and are compiled
+# for that set only; callers choose among them at run time (engine/cpu_features.h), so the binary
+# still runs on a CPU without them.
+function(anvil_isa_flags sources)
+  foreach(source ${sources})
+    if(source MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${source} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+    elseif(source MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${source} PROPERTIES COMPILE_OPTIONS
+        "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16")
+    endif()
+  endforeach()
+endfunction()
+
 # anvil_module(NAME DEPS...): one static library per folder of src/anvil, sources globbed so that
 # adding a file needs no CMake edit. Includes are rooted at src/ ("anvil/core/status.h").
 function(anvil_module name)
@@ -7,6 +21,7 @@ function(anvil_module name)
     set(sources ${CMAKE_BINARY_DIR}/empty_${name}.cpp)
     file(WRITE ${sources} "// empty module\n")
   endif()
+  anvil_isa_flags("${sources}")
   add_library(anvil_${name} STATIC ${sources})
   target_include_directories(anvil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(anvil_${name} PUBLIC ${ARGN} PRIVATE anvil_warnings)

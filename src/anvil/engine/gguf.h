@@ -1,0 +1,152 @@
+// Reads GGUF files (v2 and v3, as llama.cpp writes them): memory-maps the file, parses every
+// metadata value type and the tensor table, and validates offsets, alignment and sizes so that a
+// tensor view handed out never points outside the mapping. Format notes: docs/GGUF.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anvil/core/status.h"
+#include "anvil/engine/ggml_type.h"
+
+namespace anvil::engine {
+
+// Metadata value types, with their on-disk ids.
+enum class GgufValueType : uint32_t {
+  kUint8 = 0,
+  kInt8 = 1,
+  kUint16 = 2,
+  kInt16 = 3,
+  kUint32 = 4,
+  kInt32 = 5,
+  kFloat32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kUint64 = 10,
+  kInt64 = 11,
+  kFloat64 = 12,
+};
+std::string_view gguf_value_type_name(GgufValueType type);
+
+// One metadata value. Scalars are held widened; strings and arrays point into the mapping
+// (string_views stay valid as long as the GgufFile lives). Arrays of arrays are allowed.
+class GgufValue {
+ public:
+  GgufValueType type() const { return type_; }
+  // For arrays: the element type and count.
+  GgufValueType array_type() const { return array_type_; }
+  size_t array_size() const { return array_size_; }
+
+  bool is_integer() const;  // any of the integer types (not bool)
+  bool is_float() const;    // float32 / float64
+  // Typed access; nullopt if the value is not of a compatible kind (integers convert among
+  // themselves when the value fits; floats accept integers).
+  std::optional<int64_t> as_int() const;
+  std::optional<uint64_t> as_uint() const;
+  std::optional<double> as_float() const;
+  std::optional<bool> as_bool() const;
+  std::optional<std::string_view> as_string() const;
+
+  // Array elements (any element type); an empty vector if not an array.
+  const std::vector<GgufValue>& elements() const { return elements_; }
+
+  // Human-readable rendering, arrays shortened after `max_elements` items: used by `model info`.
+  std::string to_string(size_t max_elements = 8) const;
+
+ private:
+  friend class GgufParser;
+  GgufValueType type_ = GgufValueType::kUint8;
+  GgufValueType array_type_ = GgufValueType::kUint8;
+  size_t array_size_ = 0;
+  uint64_t u_ = 0;
+  int64_t i_ = 0;
+  double f_ = 0;
+  std::string_view s_;
+  std::vector<GgufValue> elements_;
+};
+
+struct GgufKeyValue {
+  std::string_view key;
+  GgufValue value;
+};
+
+// A tensor in the file. ne[0] is the innermost (contiguous) dimension, as in ggml: a weight
+// matrix of shape [n_out, n_in] in PyTorch terms has ne = {n_in, n_out}.
+struct GgufTensor {
+  std::string_view name;
+  GgmlType type = GgmlType::kF32;
+  int n_dims = 0;
+  int64_t ne[4] = {1, 1, 1, 1};
+  uint64_t offset = 0;     // relative to the start of the data section
+  const uint8_t* data = nullptr;  // into the mapping
+  size_t n_bytes = 0;
+
+  int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
+  size_t row_bytes() const { return ggml_row_size(type, ne[0]); }
+  int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }
+};
+
+class GgufFile {
+ public:
+  // Maps and validates `path`. Errors name the file and the problem, e.g.
+  // "model.gguf: bad magic: expected 'GGUF', found 'PK\x03\x04'" or
+  // "model.gguf: tensor 'blk.0.attn_q.weight' (offset 123, 4096 bytes) runs past the end of the
+  // file (size 2000)".
+  static core::Result<std::unique_ptr<GgufFile>> open(const std::filesystem::path& path);
+  // Parses a file already in memory (no copy: `bytes` must outlive the result). Used by the
+  // fuzzer and tests.
+  static core::Result<std::unique_ptr<GgufFile>> parse(std::span<const uint8_t> bytes,
+                                                       std::string name = "<memory>");
+  ~GgufFile();
+  GgufFile(const GgufFile&) = delete;
+  GgufFile& operator=(const GgufFile&) = delete;
+
+  uint32_t version() const { return version_; }
+  uint64_t alignment() const { return alignment_; }
+  const std::string& name() const { return name_; }  // the path, for messages
+  size_t file_size() const { return bytes_.size(); }
+  uint64_t data_offset() const { return data_offset_; }
+
+  const std::vector<GgufKeyValue>& metadata() const { return metadata_; }
+  const GgufValue* find(std::string_view key) const;
+
+  // Typed getters: nullopt when the key is absent; an error when it is present with the wrong
+  // type ("model.gguf: metadata 'llama.context_length' is a string, expected an integer").
+  core::Result<std::optional<int64_t>> get_int(std::string_view key) const;
+  core::Result<std::optional<double>> get_float(std::string_view key) const;
+  core::Result<std::optional<bool>> get_bool(std::string_view key) const;
+  core::Result<std::optional<std::string_view>> get_string(std::string_view key) const;
+  // Arrays: nullopt when absent; an error when not an array of the right element kind.
+  core::Result<std::optional<std::vector<std::string_view>>> get_string_array(
+      std::string_view key) const;
+  core::Result<std::optional<std::vector<float>>> get_float_array(std::string_view key) const;
+  core::Result<std::optional<std::vector<int64_t>>> get_int_array(std::string_view key) const;
+
+  const std::vector<GgufTensor>& tensors() const { return tensors_; }
+  const GgufTensor* find_tensor(std::string_view name) const;
+
+  // Asks the kernel to keep the mapping resident or to read it ahead (madvise); best effort.
+  void advise_willneed() const;
+
+ private:
+  friend class GgufParser;
+  GgufFile() = default;
+  std::string name_;
+  std::span<const uint8_t> bytes_;
+  void* mapping_ = nullptr;  // owned mmap, if opened from a path
+  size_t mapping_size_ = 0;
+  uint32_t version_ = 0;
+  uint64_t alignment_ = 32;
+  uint64_t data_offset_ = 0;
+  std::vector<GgufKeyValue> metadata_;
+  std::vector<GgufTensor> tensors_;
+};
+
+}  // namespace anvil::engine

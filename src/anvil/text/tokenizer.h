@@ -1,0 +1,71 @@
+// Model tokenizers: SentencePiece-style (llama/mistral/phi-3), byte-level BPE with the
+// pre-tokenizers of the common model families, and WordPiece (BERT). Built from the vocabulary
+// a GGUF file carries (engine/gguf_vocab.h fills TokenizerVocab); the algorithms are described
+// in docs/TOKENIZERS.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anvil/core/status.h"
+
+namespace anvil::text {
+
+using TokenId = int32_t;
+
+// Token attributes, as GGUF's tokenizer.ggml.token_type stores them.
+enum class TokenType : int32_t {
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
+};
+
+// Everything a tokenizer needs, as GGUF metadata names it (tokenizer.ggml.*).
+struct TokenizerVocab {
+  std::string model;  // "llama" (SentencePiece), "gpt2" (byte-level BPE), "bert" (WordPiece)
+  std::string pre;    // pre-tokenizer: "default", "llama-bpe", "qwen2", "deepseek-llm", ...
+  std::vector<std::string> tokens;
+  std::vector<float> scores;           // may be empty
+  std::vector<TokenType> token_types;  // may be empty (all normal)
+  std::vector<std::string> merges;     // BPE merges "a b", highest priority first
+  TokenId bos = -1, eos = -1, eot = -1, unk = -1, sep = -1, pad = -1, cls = -1, mask = -1;
+  bool add_bos = false;
+  bool add_eos = false;
+  bool add_space_prefix = true;  // SentencePiece: prepend "▁" to the text
+  bool remove_extra_whitespaces = false;
+};
+
+class Tokenizer {
+ public:
+  static core::Result<std::unique_ptr<Tokenizer>> create(TokenizerVocab vocab);
+  virtual ~Tokenizer() = default;
+
+  // add_special: add BOS/EOS (or CLS/SEP) as the vocabulary's policy says.
+  // parse_special: recognize control/user-defined token texts ("<|im_start|>") in `text`.
+  virtual std::vector<TokenId> encode(std::string_view text, bool add_special,
+                                      bool parse_special) const = 0;
+  // The text of a token as it would be printed (byte tokens and "▁" resolved). Special tokens
+  // render as their text only when `render_special`.
+  virtual std::string token_to_piece(TokenId id, bool render_special) const = 0;
+  // Decodes a sequence (handles multi-token UTF-8 sequences, strips the SentencePiece leading
+  // space after BOS as llama.cpp does).
+  virtual std::string decode(const std::vector<TokenId>& ids, bool render_special) const = 0;
+
+  const TokenizerVocab& vocab() const { return vocab_; }
+  int32_t n_vocab() const { return static_cast<int32_t>(vocab_.tokens.size()); }
+  bool is_control(TokenId id) const;
+  bool is_eog(TokenId id) const;  // end of generation: eos, eot, and control tokens like <|im_end|>
+
+ protected:
+  explicit Tokenizer(TokenizerVocab vocab) : vocab_(std::move(vocab)) {}
+  TokenizerVocab vocab_;
+};
+
+}  // namespace anvil::text
