@@ -39,5 +39,10 @@ void register_ingest(CLI::App& app, Context& ctx);
 void register_search(CLI::App& app, Context& ctx);
 void register_eval(CLI::App& app, Context& ctx);
 void register_config(CLI::App& app, Context& ctx);
+void register_model(CLI::App& app, Context& ctx);
+void register_quantize(CLI::App& app, Context& ctx);
+void register_tokenize(CLI::App& app, Context& ctx);
+void register_generate(CLI::App& app, Context& ctx);
+void register_embed(CLI::App& app, Context& ctx);
 
 }  // namespace anvil::cli

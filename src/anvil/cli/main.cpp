@@ -19,6 +19,11 @@ int main(int argc, char** argv) {
   anvil::cli::register_search(app, ctx);
   anvil::cli::register_eval(app, ctx);
   anvil::cli::register_config(app, ctx);
+  anvil::cli::register_model(app, ctx);
+  anvil::cli::register_quantize(app, ctx);
+  anvil::cli::register_tokenize(app, ctx);
+  anvil::cli::register_generate(app, ctx);
+  anvil::cli::register_embed(app, ctx);
 
   try {
     app.parse(argc, argv);
