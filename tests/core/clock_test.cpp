@@ -131,3 +131,26 @@ TEST(ClockTest, NowIsAfterThisCodeWasWritten) {
 
 }  // namespace
 }  // namespace anvil::core
+
+namespace anvil::core {
+namespace {
+
+TEST(ClockMicros, KeepsTheFractionOfASecond) {
+  EXPECT_EQ(*parse_timestamp_micros("1970-01-01T00:00:00.25Z"), 250000);
+  EXPECT_EQ(*parse_timestamp_micros("1970-01-01T00:00:00,000001Z"), 1);
+  EXPECT_EQ(*parse_timestamp_micros("1970-01-01T00:00:00.1234569Z"), 123456);  // 7th digit dropped
+  EXPECT_EQ(*parse_timestamp_micros("1969-12-31T23:59:59.5Z"), -500000);
+  EXPECT_EQ(*parse_timestamp("1969-12-31T23:59:59.5Z"), -1);  // floored to the second
+  EXPECT_EQ(*parse_timestamp_micros("1970-01-02", 0), 86400000000LL);
+  EXPECT_FALSE(parse_timestamp_micros("1970-01-01T00:00:00.Z").ok());
+}
+
+TEST(ClockMicros, FormatsTheFractionOnlyWhenThereIsOne) {
+  EXPECT_EQ(format_timestamp_micros(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_timestamp_micros(*parse_timestamp_micros("2024-02-29T13:14:15.5Z")),
+            "2024-02-29T13:14:15.500000Z");
+}
+
+}  // namespace
+}  // namespace anvil::core

@@ -206,9 +206,9 @@ TEST(Iso8601, ParsesDatesAndDatetimes) {
                           "yesterday"}) {
     EXPECT_FALSE(parse_iso8601_micros(bad)) << bad;
   }
-  EXPECT_EQ(format_iso8601_micros(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_iso8601_micros(-1), "1969-12-31T23:59:59.999999Z");
-  EXPECT_EQ(format_iso8601_micros(*parse_iso8601_micros("2024-02-29T13:14:15.5Z")),
+  EXPECT_EQ(core::format_timestamp_micros(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(core::format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(core::format_timestamp_micros(*parse_iso8601_micros("2024-02-29T13:14:15.5Z")),
             "2024-02-29T13:14:15.500000Z");
 }
 

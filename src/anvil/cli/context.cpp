@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "anvil/core/environment.h"
+#include "anvil/core/log.h"
 #include "anvil/core/redactor.h"
 
 namespace anvil::cli {
@@ -17,6 +18,11 @@ void Context::add_setting_flag(CLI::App& app, const std::string& flag, const std
 core::Result<app::Settings> Context::settings() {
   if (!settings_) {
     ANVIL_ASSIGN_OR_RETURN(auto s, app::load_settings(config_path, core::process_environment(), flags));
+    // The schema only admits valid names, so these parses cannot fail on loaded settings.
+    core::log::Options log;
+    ANVIL_ASSIGN_OR_RETURN(log.level, core::log::parse_level(s.log_level));
+    ANVIL_ASSIGN_OR_RETURN(log.format, core::log::parse_format(s.log_format));
+    ANVIL_RETURN_IF_ERROR(core::log::configure(log));
     settings_.emplace(std::move(s));
   }
   return *settings_;

@@ -104,8 +104,9 @@ Result<int> parse_offset(Cursor& c, std::string_view text) {
 
 }  // namespace
 
-Result<std::int64_t> parse_timestamp(std::string_view text,
-                                     std::optional<int> assumed_offset_minutes) {
+Result<std::int64_t> parse_timestamp_micros(std::string_view text,
+                                            std::optional<int> assumed_offset_minutes) {
+  constexpr std::int64_t kMicros = 1000000;
   Cursor c(text);
   int year = 0;
   int month = 0;
@@ -129,7 +130,7 @@ Result<std::int64_t> parse_timestamp(std::string_view text,
       days_since_epoch(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400;
 
   if (c.at_end()) {
-    return seconds - static_cast<std::int64_t>(assumed_offset_minutes.value_or(0)) * 60;
+    return (seconds - static_cast<std::int64_t>(assumed_offset_minutes.value_or(0)) * 60) * kMicros;
   }
   if (!(c.consume('T') || c.consume('t') || c.consume(' '))) {
     return bad(text, fmt::format("unexpected '{}' after the date (expected 'T' and a time)",
@@ -138,6 +139,7 @@ Result<std::int64_t> parse_timestamp(std::string_view text,
   int hour = 0;
   int minute = 0;
   int second = 0;
+  std::int64_t fraction_micros = 0;
   if (!(c.digits(2, hour) && c.consume(':') && c.digits(2, minute))) {
     return bad(text, "expected a time HH:MM or HH:MM:SS after the date");
   }
@@ -147,7 +149,13 @@ Result<std::int64_t> parse_timestamp(std::string_view text,
       if (!std::isdigit(static_cast<unsigned char>(c.peek()))) {
         return bad(text, "expected digits after the decimal point of the seconds");
       }
-      while (std::isdigit(static_cast<unsigned char>(c.peek()))) c.advance();
+      // Digits beyond the sixth are below Anvil's microsecond resolution: dropped.
+      std::int64_t scale = kMicros / 10;
+      while (std::isdigit(static_cast<unsigned char>(c.peek()))) {
+        fraction_micros += (c.peek() - '0') * scale;
+        scale /= 10;
+        c.advance();
+      }
     }
   }
   if (hour > 23) return bad(text, fmt::format("hour {:02} is out of range (00-23)", hour));
@@ -167,7 +175,14 @@ Result<std::int64_t> parse_timestamp(std::string_view text,
       return bad(text, fmt::format("unexpected '{}' after the UTC offset", c.rest()));
     }
   }
-  return seconds - static_cast<std::int64_t>(offset) * 60;
+  return (seconds - static_cast<std::int64_t>(offset) * 60) * kMicros + fraction_micros;
+}
+
+Result<std::int64_t> parse_timestamp(std::string_view text,
+                                     std::optional<int> assumed_offset_minutes) {
+  ANVIL_ASSIGN_OR_RETURN(std::int64_t micros, parse_timestamp_micros(text, assumed_offset_minutes));
+  // Floor, so that 1969-12-31T23:59:59.5Z is second -1, not 0.
+  return micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
 }
 
 std::string format_timestamp(std::int64_t unix_seconds) {
@@ -183,6 +198,17 @@ std::string format_timestamp(std::int64_t unix_seconds, int offset_minutes) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", t.year, t.month, t.day,
                      t.hour, t.minute, t.second, offset_minutes < 0 ? '-' : '+', magnitude / 60,
                      magnitude % 60);
+}
+
+std::string format_timestamp_micros(std::int64_t unix_micros) {
+  std::int64_t seconds = unix_micros >= 0 ? unix_micros / 1000000 : -((-unix_micros + 999999) / 1000000);
+  std::int64_t fraction = unix_micros - seconds * 1000000;
+  std::string out = format_timestamp(seconds);
+  if (fraction != 0) {
+    out.pop_back();  // 'Z'
+    out += fmt::format(".{:06}Z", fraction);
+  }
+  return out;
 }
 
 std::string format_date(std::int64_t unix_seconds) {

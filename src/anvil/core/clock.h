@@ -23,8 +23,16 @@ namespace anvil::core {
 Result<std::int64_t> parse_timestamp(std::string_view text,
                                      std::optional<int> assumed_offset_minutes = std::nullopt);
 
+// As parse_timestamp, in microseconds since the epoch: the fraction of a second is kept (digits
+// beyond the sixth are dropped). Metadata filters compare instants at this resolution.
+Result<std::int64_t> parse_timestamp_micros(std::string_view text,
+                                            std::optional<int> assumed_offset_minutes = std::nullopt);
+
 // "2024-03-01T08:00:00Z".
 std::string format_timestamp(std::int64_t unix_seconds);
+
+// "2024-03-01T08:00:00Z", or "2024-03-01T08:00:00.250000Z" when there is a fraction.
+std::string format_timestamp_micros(std::int64_t unix_micros);
 
 // The same instant at a fixed offset: format_timestamp(t, 480) -> "2024-03-01T16:00:00+08:00".
 std::string format_timestamp(std::int64_t unix_seconds, int offset_minutes);

@@ -1,5 +1,7 @@
 #include "anvil/core/config_schema.h"
 
+#include "anvil/core/quote.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -171,25 +173,7 @@ Result<ConfigValue> parse_config_value(const ConfigKey& key, std::string_view te
 
 std::string format_config_value(const ConfigValue& value) {
   struct Visitor {
-    std::string operator()(const std::string& s) const {
-      std::string out = "\"";
-      for (char c : s) {
-        switch (c) {
-          case '"': out += "\\\""; break;
-          case '\\': out += "\\\\"; break;
-          case '\n': out += "\\n"; break;
-          case '\t': out += "\\t"; break;
-          case '\r': out += "\\r"; break;
-          default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-              out += fmt::format("\\u{:04X}", static_cast<unsigned char>(c));
-            } else {
-              out += c;
-            }
-        }
-      }
-      return out + "\"";
-    }
+    std::string operator()(const std::string& s) const { return quoted(s); }
     std::string operator()(std::int64_t v) const { return fmt::format("{}", v); }
     std::string operator()(double v) const {
       std::string out = fmt::format("{}", v);

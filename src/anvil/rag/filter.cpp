@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "anvil/core/quote.h"
 #include "anvil/rag/filter_eval.h"
 #include "anvil/rag/filter_syntax.h"
 #include "anvil/rag/filter_time.h"
@@ -45,7 +46,7 @@ FilterLiteral FilterLiteral::time(int64_t micros) {
   FilterLiteral l;
   l.kind = Kind::kTime;
   l.i = micros;
-  l.s = format_iso8601_micros(micros);
+  l.s = core::format_timestamp_micros(micros);
   return l;
 }
 
@@ -116,27 +117,7 @@ class JsonSource {
   const std::vector<std::string>& fields_;
 };
 
-void append_string_literal(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+void append_string_literal(std::string& out, std::string_view s) { core::append_quoted(out, s); }
 
 void append_literal(std::string& out, const FilterLiteral& lit) {
   switch (lit.kind) {

@@ -1,138 +1,78 @@
 #include "anvil/rag/loaders/timestamp.h"
 
-#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "anvil/core/clock.h"
+
 namespace anvil::rag::loaders {
 namespace {
 
-// A cursor over the text with the few primitives the formats need.
-struct Scanner {
-  std::string_view s;
-  size_t i = 0;
-
-  bool done() const { return i >= s.size(); }
-  bool eat(std::string_view lit) {
-    if (s.substr(i).starts_with(lit)) {
-      i += lit.size();
-      return true;
-    }
-    return false;
+// Reads between min and max ASCII digits at text[i], advancing i.
+bool read_number(std::string_view text, size_t& i, int min, int max, int& out) {
+  int n = 0;
+  out = 0;
+  while (i < text.size() && n < max && text[i] >= '0' && text[i] <= '9') {
+    out = out * 10 + (text[i++] - '0');
+    ++n;
   }
-  // Reads between min and max digits.
-  bool number(int min, int max, int& out) {
-    int n = 0;
-    int v = 0;
-    while (i < s.size() && n < max && s[i] >= '0' && s[i] <= '9') {
-      v = v * 10 + (s[i] - '0');
-      ++i;
-      ++n;
-    }
-    out = v;
-    return n >= min;
-  }
-};
-
-std::optional<int64_t> to_unix(int y, int mo, int d, int h, int mi, int sec, int offset_minutes) {
-  using namespace std::chrono;
-  if (y < 1000 || y > 9999 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  const int64_t days = sys_days(ymd).time_since_epoch().count();
-  return days * 86400 + h * 3600 + mi * 60 + std::min(sec, 59) - int64_t{offset_minutes} * 60;
+  return n >= min;
 }
 
-// HH:MM[:SS[.fraction]] at the scanner.
-bool parse_time(Scanner& sc, int& h, int& mi, int& sec) {
-  if (!sc.number(1, 2, h) || !sc.eat(":") || !sc.number(2, 2, mi)) return false;
-  sec = 0;
-  if (sc.eat(":")) {
-    if (!sc.number(2, 2, sec)) return false;
-    if (sc.eat(".") || sc.eat(",")) {
-      int frac = 0;
-      if (!sc.number(1, 9, frac)) return false;
-    }
-  }
+bool eat(std::string_view text, size_t& i, std::string_view literal) {
+  if (!text.substr(i).starts_with(literal)) return false;
+  i += literal.size();
   return true;
 }
 
-// Z, +HH:MM, +HHMM, +HH, or nothing (UTC).
-bool parse_zone(Scanner& sc, int& offset_minutes) {
-  offset_minutes = 0;
-  if (sc.done()) return true;
-  if (sc.eat("Z") || sc.eat("z")) return sc.done();
-  int sign = 0;
-  if (sc.eat("+")) sign = 1;
-  else if (sc.eat("-")) sign = -1;
-  else return false;
-  int hh = 0;
-  int mm = 0;
-  if (!sc.number(2, 2, hh)) return false;
-  if (sc.eat(":")) {
-    if (!sc.number(2, 2, mm)) return false;
-  } else if (!sc.done() && !sc.number(2, 2, mm)) {
-    return false;
+// Rewrites the lenient forms records use ("2024/3/5", "2024年3月5日 8:00", one-digit fields) as
+// ISO 8601 ("2024-03-05T08:00"), which core::parse_timestamp then validates. nullopt when the
+// date part is none of these forms.
+std::optional<std::string> to_iso8601(std::string_view text) {
+  size_t i = 0;
+  int year = 0, month = 0, day = 0;
+  if (!read_number(text, i, 4, 4, year)) return std::nullopt;
+  const bool chinese = eat(text, i, "年");
+  std::string_view sep = chinese ? "月" : "";
+  if (!chinese) {
+    if (eat(text, i, "-")) sep = "-";
+    else if (eat(text, i, "/")) sep = "/";
+    else return std::nullopt;
   }
-  if (hh > 23 || mm > 59) return false;
-  offset_minutes = sign * (hh * 60 + mm);
-  return sc.done();
+  if (!read_number(text, i, 1, 2, month) || !eat(text, i, sep) || !read_number(text, i, 1, 2, day)) {
+    return std::nullopt;
+  }
+  if (chinese) eat(text, i, "日");
+  std::string iso = fmt::format("{:04}-{:02}-{:02}", year, month, day);
+  if (i == text.size()) return iso;
+  if (chinese) {
+    while (eat(text, i, " ")) continue;
+  } else if (!eat(text, i, "T") && !eat(text, i, "t") && !eat(text, i, " ")) {
+    return std::nullopt;
+  }
+  int hour = 0;
+  if (!read_number(text, i, 1, 2, hour)) return std::nullopt;
+  return fmt::format("{}T{:02}{}", iso, hour, text.substr(i));
 }
 
 }  // namespace
 
-std::string format_iso8601(int64_t t) {
-  using namespace std::chrono;
-  const sys_seconds tp{seconds{t}};
-  const sys_days dp = floor<days>(tp);
-  const year_month_day ymd{dp};
-  const hh_mm_ss<seconds> hms{tp - dp};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count());
-}
-
 std::optional<std::string> parse_timestamp(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  Scanner sc{text};
-  int y = 0;
-  int mo = 0;
-  int d = 0;
-  int h = 0;
-  int mi = 0;
-  int sec = 0;
-  int offset = 0;
-  if (!sc.number(4, 4, y)) return std::nullopt;
-  if (sc.eat("年")) {
-    if (!sc.number(1, 2, mo) || !sc.eat("月") || !sc.number(1, 2, d)) return std::nullopt;
-    sc.eat("日");
-    if (!sc.done()) {
-      while (sc.eat(" ")) continue;
-      if (!parse_time(sc, h, mi, sec) || !sc.done()) return std::nullopt;
-    }
-  } else {
-    std::string_view sep;
-    if (sc.eat("-")) sep = "-";
-    else if (sc.eat("/")) sep = "/";
-    else return std::nullopt;
-    if (!sc.number(1, 2, mo) || !sc.eat(sep) || !sc.number(1, 2, d)) return std::nullopt;
-    if (!sc.done()) {
-      if (!sc.eat("T") && !sc.eat("t") && !sc.eat(" ")) return std::nullopt;
-      if (!parse_time(sc, h, mi, sec) || !parse_zone(sc, offset)) return std::nullopt;
-    }
-  }
-  const auto t = to_unix(y, mo, d, h, mi, sec, offset);
-  if (!t) return std::nullopt;
-  return format_iso8601(*t);
+  std::optional<std::string> iso = to_iso8601(text);
+  if (!iso) return std::nullopt;
+  auto seconds = core::parse_timestamp(*iso, /*assumed_offset_minutes=*/0);  // naive = UTC
+  if (!seconds.ok()) return std::nullopt;
+  return core::format_timestamp(*seconds);
 }
 
 std::optional<std::string> timestamp_from_unix(double value) {
   if (!std::isfinite(value) || value < 0) return std::nullopt;
   if (value >= 1e11) value /= 1000.0;      // milliseconds
   if (value >= 253402300800.0) return std::nullopt;  // after 9999-12-31
-  return format_iso8601(static_cast<int64_t>(value));
+  return core::format_timestamp(static_cast<int64_t>(value));
 }
 
 std::optional<std::string> timestamp_from_json(const boost::json::value& v) {

@@ -14,7 +14,7 @@ namespace anvil::rag::loaders {
 // Accepts YYYY-MM-DD or YYYY/MM/DD, optionally followed by 'T' or ' ' and HH:MM[:SS[.fraction]]
 // and a zone (Z, +HH:MM, +HHMM, +HH; none = UTC); and Chinese dates "2024年3月5日" optionally
 // followed by HH:MM[:SS]. Surrounding spaces are ignored. nullopt when the text is none of these
-// or names an impossible date.
+// or names an impossible date. Validation is core::parse_timestamp's.
 std::optional<std::string> parse_timestamp(std::string_view text);
 
 // Unix time in seconds, or milliseconds when the value is >= 1e11 (i.e. after 1973 in ms).
@@ -23,8 +23,5 @@ std::optional<std::string> timestamp_from_unix(double value);
 // A JSON value as a timestamp: strings through parse_timestamp, numbers through
 // timestamp_from_unix; anything else nullopt.
 std::optional<std::string> timestamp_from_json(const boost::json::value& value);
-
-// Formats seconds since the Unix epoch.
-std::string format_iso8601(int64_t unix_seconds);
 
 }  // namespace anvil::rag::loaders
