@@ -42,7 +42,7 @@ class GgufValue {
   GgufValueType type() const { return type_; }
   // For arrays: the element type and count.
   GgufValueType array_type() const { return array_type_; }
-  size_t array_size() const { return array_size_; }
+  size_t array_size() const { return elements_.size(); }
 
   bool is_integer() const;  // any of the integer types (not bool)
   bool is_float() const;    // float32 / float64
@@ -60,14 +60,24 @@ class GgufValue {
   // Human-readable rendering, arrays shortened after `max_elements` items: used by `model info`.
   std::string to_string(size_t max_elements = 8) const;
 
+  // Builders, for tests and for GgufWriter::set_value. A string value does not copy: `s` must
+  // outlive the value.
+  static GgufValue make_uint(GgufValueType type, uint64_t v);  // kUint8..kUint64, or kBool
+  static GgufValue make_int(GgufValueType type, int64_t v);    // kInt8..kInt64
+  static GgufValue make_float(GgufValueType type, double v);   // kFloat32 / kFloat64
+  static GgufValue make_string(std::string_view s);
+  static GgufValue make_array(GgufValueType element_type, std::vector<GgufValue> elements);
+
  private:
   friend class GgufParser;
+  // 56 bytes: tokenizer arrays hold a few hundred thousand of these.
   GgufValueType type_ = GgufValueType::kUint8;
   GgufValueType array_type_ = GgufValueType::kUint8;
-  size_t array_size_ = 0;
-  uint64_t u_ = 0;
-  int64_t i_ = 0;
-  double f_ = 0;
+  union {
+    uint64_t u_ = 0;  // unsigned integers and bool
+    int64_t i_;       // signed integers
+    double f_;        // floats (a float32 is held widened)
+  };
   std::string_view s_;
   std::vector<GgufValue> elements_;
 };
