@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "anvil/core/status.h"
@@ -36,10 +37,21 @@ struct TokenizerVocab {
   std::vector<TokenType> token_types;  // may be empty (all normal)
   std::vector<std::string> merges;     // BPE merges "a b", highest priority first
   TokenId bos = -1, eos = -1, eot = -1, unk = -1, sep = -1, pad = -1, cls = -1, mask = -1;
+  TokenId eom = -1;  // end of message (<|eom_id|>): also ends generation
   bool add_bos = false;
   bool add_eos = false;
   bool add_space_prefix = true;  // SentencePiece: prepend "▁" to the text
   bool remove_extra_whitespaces = false;
+  // Below: rules llama.cpp derives per model type and pre-tokenizer (engine/gguf_vocab.cpp sets
+  // them from the metadata); the defaults suit a hand-made vocabulary.
+  bool add_sep = false;         // WordPiece: [CLS] text [SEP] when add_special
+  bool ignore_merges = false;   // BPE (llama 3): a pre-token that is itself a token is not merged
+  bool clean_spaces = false;    // decode: " ." -> ".", " 's" -> "'s" (clean_up_tokenization_spaces)
+  bool lowercase = true;        // WordPiece normalizer: lowercase
+  bool strip_accents = true;    // WordPiece normalizer: NFD and drop combining marks
+  // Special tokens that swallow the ASCII whitespace before (lstrip) or after (rstrip) them when
+  // found in the text (Phi-3's added tokens are rstrip).
+  std::vector<TokenId> lstrip_tokens, rstrip_tokens;
 };
 
 class Tokenizer {
@@ -60,12 +72,16 @@ class Tokenizer {
 
   const TokenizerVocab& vocab() const { return vocab_; }
   int32_t n_vocab() const { return static_cast<int32_t>(vocab_.tokens.size()); }
+  TokenType token_type(TokenId id) const;  // kNormal when the vocabulary has no types
   bool is_control(TokenId id) const;
   bool is_eog(TokenId id) const;  // end of generation: eos, eot, and control tokens like <|im_end|>
+  // The token whose text is exactly `text`, or -1.
+  virtual TokenId find_token(std::string_view text) const = 0;
 
  protected:
   explicit Tokenizer(TokenizerVocab vocab) : vocab_(std::move(vocab)) {}
   TokenizerVocab vocab_;
+  std::vector<TokenId> eog_ids_;  // sorted; filled by create()
 };
 
 }  // namespace anvil::text
