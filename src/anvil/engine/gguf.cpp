@@ -73,6 +73,17 @@ class GgufParser {
   explicit GgufParser(GgufFile& file) : file_(file), bytes_(file.bytes_) {}
 
   core::Status parse() {
+    core::Status status = parse_sections();
+    if (status.ok() || !looks_text_converted()) return status;
+    return core::Status(status.code(),
+                        status.message() +
+                            " (the file is valid UTF-8 with U+FFFD replacement characters where "
+                            "binary data belongs: it was damaged by a text conversion; get an "
+                            "unconverted copy)");
+  }
+
+ private:
+  core::Status parse_sections() {
     ANVIL_RETURN_IF_ERROR(parse_header());
     ANVIL_RETURN_IF_ERROR(parse_metadata());
     ANVIL_RETURN_IF_ERROR(parse_alignment());
@@ -83,7 +94,29 @@ class GgufParser {
     return check_tensor_data();
   }
 
- private:
+  // A binary file passed through a lossy UTF-8 decode and encode (a text-mode download, an editor)
+  // becomes valid UTF-8 with EF BF BD wherever a byte did not decode. A real GGUF file is almost
+  // never valid UTF-8 as a whole (counts, floats and tensor data hold bytes >= 0x80).
+  bool looks_text_converted() const {
+    static constexpr uint8_t kReplacement[] = {0xEF, 0xBF, 0xBD};
+    if (std::search(bytes_.begin(), bytes_.end(), std::begin(kReplacement), std::end(kReplacement)) ==
+        bytes_.end()) {
+      return false;
+    }
+    size_t i = 0;
+    const size_t n = bytes_.size();
+    while (i < n) {
+      const uint8_t c = bytes_[i];
+      size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+      if (len == 0 || i + len > n) return false;
+      for (size_t k = 1; k < len; ++k) {
+        if ((bytes_[i + k] & 0xC0) != 0x80) return false;
+      }
+      i += len;
+    }
+    return true;
+  }
+
   core::Status corrupt(std::string message) const {
     return core::Status::corrupt(fmt::format("{}: {}", file_.name_, message));
   }
