@@ -1,0 +1,53 @@
+// Cross-encoder reranking with a BERT-family model carrying llama.cpp's classification head
+// (bert.pooling_type 4): each (query, document) pair runs as [CLS] query [SEP] document [SEP] and
+// gets one relevance score (a raw logit: higher is more relevant). The rag layer wraps this
+// behind its own Reranker interface.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anvil/core/status.h"
+#include "anvil/engine/encoder_runtime.h"
+
+namespace anvil::engine {
+
+// A pair as the encoder sees it: token ids and their segment (token type) ids.
+struct RerankPair {
+  std::vector<text::TokenId> tokens;
+  std::vector<int32_t> segments;
+};
+
+class Reranker {
+ public:
+  // Errors when the model is not a reranker (pooling other than rank, or no cls.output head).
+  static core::Result<std::unique_ptr<Reranker>> open(const std::filesystem::path& model,
+                                                      const EncoderOptions& options = {});
+  static core::Result<std::unique_ptr<Reranker>> create(std::unique_ptr<EncoderRuntime> runtime);
+
+  // One score per document, in the documents' order. A pair longer than the context is an error
+  // naming the document ("documents[2]: the query and the document have 600 tokens ..."): nothing
+  // is truncated.
+  core::Result<std::vector<float>> score(std::string_view query,
+                                         std::span<const std::string> documents) const;
+  // The same for pairs already built (parity tests).
+  core::Result<std::vector<float>> score_pairs(std::span<const RerankPair> pairs) const;
+
+  // [CLS] query [SEP] document [SEP]; segment 0 up to and including the first [SEP], 1 after it
+  // when the model has two or more token types (else 0 throughout).
+  RerankPair make_pair(std::span<const text::TokenId> query,
+                       std::span<const text::TokenId> document) const;
+
+  int64_t max_tokens() const { return runtime_->model().config().n_ctx; }
+  const EncoderRuntime& runtime() const { return *runtime_; }
+
+ private:
+  explicit Reranker(std::unique_ptr<EncoderRuntime> runtime) : runtime_(std::move(runtime)) {}
+  std::unique_ptr<EncoderRuntime> runtime_;
+};
+
+}  // namespace anvil::engine
