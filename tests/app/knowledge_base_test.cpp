@@ -68,6 +68,21 @@ TEST_F(KnowledgeBaseTest, TouchedButUnchangedFileIsNotReingested) {
   EXPECT_EQ(sources_of("bronze impeller"), std::vector<std::string>{"note.txt"});
 }
 
+TEST_F(KnowledgeBaseTest, ForceReingestsUnchangedFiles) {
+  auto p = files_.write("note.txt", "The impeller is bronze.\n");
+  ingest({p});
+  auto before = stats();
+  auto seq = kb_->get_collection("docs")->change_seq;
+  IngestOptions force;
+  force.force = true;
+  auto r = ingest({p}, force);
+  EXPECT_EQ(r.count(FileOutcomeKind::kUpdated), 1);
+  EXPECT_GT(kb_->get_collection("docs")->change_seq, seq);  // rewritten, not skipped
+  EXPECT_EQ(stats().documents, before.documents);          // replaced in place, no duplicate
+  EXPECT_EQ(stats().chunks, before.chunks);
+  EXPECT_EQ(sources_of("bronze impeller"), std::vector<std::string>{"note.txt"});
+}
+
 TEST_F(KnowledgeBaseTest, ChangedFileReplacesItsChunks) {
   auto p = files_.write("note.txt", "The impeller is bronze.\n");
   ingest({p});
