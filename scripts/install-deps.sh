@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang python3
+  # libFuzzer and sanitizer runtimes for clang (tests/fuzz)
+  libclang-rt-14-dev
   # foundation: core and text
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
