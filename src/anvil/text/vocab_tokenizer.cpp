@@ -100,12 +100,13 @@ std::string VocabTokenizer::token_to_piece(TokenId id, bool render_special) cons
 
 std::string VocabTokenizer::decode(const std::vector<TokenId>& ids, bool render_special) const {
   std::string out;
+  // The space SentencePiece put before the text belongs to the first piece that shows (a BOS that
+  // is not rendered does not count).
   bool strip_space = strips_leading_space();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    // The space SentencePiece put before the text belongs to the first text piece, after BOS.
-    if (i == 0 && ids[i] == vocab_.bos && !render_special) continue;
-    std::string piece = token_to_piece(ids[i], render_special);
-    if (strip_space && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+  for (TokenId id : ids) {
+    std::string piece = token_to_piece(id, render_special);
+    if (piece.empty()) continue;
+    if (strip_space && piece[0] == ' ') piece.erase(0, 1);
     strip_space = false;
     out += piece;
   }
