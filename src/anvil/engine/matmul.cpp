@@ -1,16 +1,51 @@
 // matmul / get_rows entry points: choose a kernel for the weight type and CPU level, prepare the
 // activations in the form that kernel reads, and split output rows across threads.
+//
+// Paths (docs/QUANTIZATION.md, "Kernels"):
+//   portable  every type: dequantize a weight row to f32, dot it with each token in f32.
+//   rows      few tokens (decode): q4_0/q8_0/q4_K/q6_K rows against int8-quantized activations;
+//             f32/f16/bf16 rows against the f32 activations. Memory-bound: each weight row is
+//             streamed once and reused for every token while it sits in L1.
+//   panel     many tokens (prompt): a panel of weight rows dequantized once into a packed f32 or
+//             bf16 layout, then a register-blocked micro-kernel over all tokens (compute-bound).
 #include "anvil/engine/matmul.h"
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
+#include "anvil/engine/cpu_features.h"
+#include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/parallel.h"
 #include "anvil/engine/quants.h"
 
 namespace anvil::engine {
 namespace {
+
+using kernels::KernelSet;
+using kernels::QuantActs;
+
+// From this many tokens on, the panel path wins over streaming rows (measured with
+// bench/matmul_bench on the Qwen2.5-0.5B shapes; see docs/BENCHMARKS.md).
+constexpr int64_t kPanelMinTokens = 6;
+
+const KernelSet* kernel_set(CpuLevel level) {
+  switch (level) {
+    case CpuLevel::kAvx512: return kernels::avx512_kernels();
+    case CpuLevel::kAvx2: return kernels::avx2_kernels();
+    case CpuLevel::kPortable: return nullptr;
+  }
+  return nullptr;
+}
+
+int type_index(GgmlType t) { return static_cast<int>(t); }
+
+bool is_float_type(GgmlType t) {
+  return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16;
+}
 
 // f32 dot product with 8 independent accumulators, so the compiler can keep them in vector
 // registers without reassociating a single sum (which -O2 will not do for floats).
@@ -25,16 +60,21 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
-// Portable kernel: dequantize each weight row once into `row`, then dot it with every token.
+// Portable rows: dequantize each weight row once into `row`, then dot it with every token.
 void rows_portable(const MatrixView& w, const float* x, int64_t n_tokens, float* y, int64_t o0,
-                   int64_t o1, std::vector<float>& row) {
+                   int64_t o1, const KernelSet* ks) {
+  thread_local std::vector<float> row;
   row.resize(static_cast<size_t>(w.n_in));
+  auto* fast = ks != nullptr ? ks->dequantize[type_index(w.type)] : nullptr;
   for (int64_t o = o0; o < o1; ++o) {
+    const uint8_t* src = w.data + static_cast<size_t>(o) * w.row_bytes;
     const float* wr = row.data();
     if (w.type == GgmlType::kF32) {
-      wr = reinterpret_cast<const float*>(w.data + static_cast<size_t>(o) * w.row_bytes);
+      wr = reinterpret_cast<const float*>(src);
+    } else if (fast != nullptr) {
+      fast(src, row.data(), w.n_in);
     } else {
-      dequantize_row(w.type, w.data + static_cast<size_t>(o) * w.row_bytes, row.data(), w.n_in);
+      dequantize_row(w.type, src, row.data(), w.n_in);
     }
     for (int64_t t = 0; t < n_tokens; ++t) {
       y[t * w.n_out + o] = dot_f32(wr, x + t * w.n_in, w.n_in);
@@ -42,31 +82,189 @@ void rows_portable(const MatrixView& w, const float* x, int64_t n_tokens, float*
   }
 }
 
+// Round to nearest, ties to even (as the weight quantizers do).
+int round_even(float v) { return static_cast<int>(std::nearbyint(v)); }
+
+// Buffers behind a QuantActs, reused across calls on the calling thread.
+struct QuantActsStorage {
+  std::vector<int8_t> qs;
+  std::vector<float> d;
+  std::vector<int16_t> bsums;
+  std::vector<int32_t> lane;
+  std::vector<float> dexp;
+};
+
+// Quantizes x [n_tokens, n_in] to int8 with one f32 scale per `block` values: d = amax / 127,
+// q = round(x / d). Codes stay within [-127, 127] so sign tricks in the kernels cannot overflow.
+QuantActs quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int block, int offset,
+                        QuantActsStorage& s) {
+  const int64_t nb = n_in / block;
+  s.qs.resize(static_cast<size_t>(n_tokens * n_in));
+  s.d.resize(static_cast<size_t>(n_tokens * nb));
+  if (block == 256) s.bsums.resize(static_cast<size_t>(n_tokens * n_in / 16));
+  if (offset != 0) s.lane.resize(static_cast<size_t>(n_tokens * n_in / 4));
+  if (block == 32) s.dexp.resize(static_cast<size_t>(n_tokens * n_in / 4));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xt = x + t * n_in;
+    int8_t* qt = s.qs.data() + t * n_in;
+    for (int64_t b = 0; b < nb; ++b) {
+      const float* xb = xt + b * block;
+      int8_t* qb = qt + b * block;
+      float amax = 0.0f;
+      for (int i = 0; i < block; ++i) amax = std::max(amax, std::fabs(xb[i]));
+      const float d = amax / 127.0f;
+      const float id = d != 0.0f ? 127.0f / amax : 0.0f;
+      for (int i = 0; i < block; ++i) {
+        qb[i] = static_cast<int8_t>(std::clamp(round_even(xb[i] * id), -127, 127));
+      }
+      s.d[static_cast<size_t>(t * nb + b)] = d;
+      if (block == 32) std::fill_n(s.dexp.begin() + (t * n_in + b * block) / 4, 8, d);
+    }
+    if (block == 256) {
+      for (int64_t g = 0; g < n_in / 16; ++g) {
+        int sum = 0;
+        for (int i = 0; i < 16; ++i) sum += qt[g * 16 + i];
+        s.bsums[static_cast<size_t>(t * (n_in / 16) + g)] = static_cast<int16_t>(sum);
+      }
+    }
+    if (offset != 0) {
+      for (int64_t j = 0; j < n_in / 4; ++j) {
+        const int sum = qt[4 * j] + qt[4 * j + 1] + qt[4 * j + 2] + qt[4 * j + 3];
+        s.lane[static_cast<size_t>(t * (n_in / 4) + j)] = -offset * sum;
+      }
+    }
+  }
+  QuantActs a;
+  a.n_in = n_in;
+  a.n_tokens = n_tokens;
+  a.block = block;
+  a.qs = s.qs.data();
+  a.d = s.d.data();
+  a.bsums = block == 256 ? s.bsums.data() : nullptr;
+  a.lane = offset != 0 ? s.lane.data() : nullptr;
+  a.dexp = block == 32 ? s.dexp.data() : nullptr;
+  return a;
+}
+
+// Splits [0, n) into chunks of `grain` (a multiple of `align`) and runs fn(begin, end) on the
+// team (or inline when there is no pool or a single chunk).
+template <typename Fn>
+void for_row_chunks(int64_t n, int64_t grain, core::ThreadPool* pool, const Fn& fn) {
+  const int64_t n_chunks = (n + grain - 1) / grain;
+  if (pool == nullptr || n_chunks <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  parallel_run(pool, n_chunks, [&](int64_t c) {
+    const int64_t b = c * grain;
+    fn(b, std::min(n, b + grain));
+  });
+}
+
+// Rows per chunk: about 4 chunks per thread (so a slow thread is balanced by the others), a
+// multiple of `align`, at least `align`.
+int64_t row_grain(int64_t n_rows, core::ThreadPool* pool, int64_t align) {
+  const int64_t threads = pool != nullptr ? static_cast<int64_t>(pool->size()) + 1 : 1;
+  int64_t grain = (n_rows + threads * 4 - 1) / (threads * 4);
+  grain = (grain + align - 1) / align * align;
+  return std::max(grain, align);
+}
+
+void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
+                  core::ThreadPool* pool, const kernels::PanelKernels& pk) {
+  const void* xp = x;
+  thread_local std::vector<uint16_t> xbf;
+  if (pk.bf16) {
+    xbf.resize(static_cast<size_t>(n_tokens * w.n_in));
+    pk.to_bf16(x, n_tokens * w.n_in, xbf.data());
+    xp = xbf.data();
+  }
+  const int64_t mr = pk.mr;
+  const int64_t n_panels = (w.n_out + mr - 1) / mr;
+  for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<uint8_t> panel;
+    thread_local std::vector<float> scratch;
+    panel.resize(pk.panel_bytes(w.n_in) + 64);
+    scratch.resize(static_cast<size_t>(mr * w.n_in));
+    // 64-byte aligned panel start: the micro-kernels use aligned loads.
+    auto* pp = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t r0 = p * mr;
+      const int64_t rows = std::min(mr, w.n_out - r0);
+      pk.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp,
+              scratch.data());
+      pk.gemm(pp, w.n_in, rows, xp, n_tokens, y + r0, w.n_out);
+    }
+  });
+}
+
+// The kernel family for a weight type and token count (see the comment at the top).
+kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in, int64_t n_tokens) {
+  using kernels::MatmulPath;
+  if (ks == nullptr) return MatmulPath::kPortable;
+  const int ti = type_index(type);
+  const bool is_float = is_float_type(type);
+  const kernels::PanelKernels& pk = is_float ? ks->panel_f32 : ks->panel_quant;
+  if (n_tokens >= kPanelMinTokens && pk.gemm != nullptr) {
+    return pk.bf16 ? MatmulPath::kPanelBf16 : MatmulPath::kPanelF32;
+  }
+  if (ks->quant[ti].fn != nullptr && n_in % ks->quant[ti].act_block == 0) return MatmulPath::kQuantRows;
+  if (ks->floats[ti] != nullptr) return MatmulPath::kFloatRows;
+  return MatmulPath::kPortable;
+}
+
 }  // namespace
+
+kernels::MatmulPath kernels::matmul_path(GgmlType type, int64_t n_in, int64_t n_tokens) {
+  return choose_path(kernel_set(cpu_level()), type, n_in, n_tokens);
+}
 
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
             core::ThreadPool* pool) {
+  using kernels::MatmulPath;
   assert(w.n_in % ggml_traits(w.type).block_size == 0);
   if (n_tokens <= 0 || w.n_out <= 0) return;
-  constexpr int64_t kRowsPerChunk = 16;
-  const int64_t n_chunks = (w.n_out + kRowsPerChunk - 1) / kRowsPerChunk;
-  auto run_chunk = [&](size_t c) {
-    thread_local std::vector<float> row;
-    const int64_t o0 = static_cast<int64_t>(c) * kRowsPerChunk;
-    rows_portable(w, x, n_tokens, y, o0, std::min(w.n_out, o0 + kRowsPerChunk), row);
-  };
-  if (pool == nullptr || n_chunks == 1) {
-    for (int64_t c = 0; c < n_chunks; ++c) run_chunk(static_cast<size_t>(c));
-  } else {
-    pool->parallel_for(0, static_cast<size_t>(n_chunks), run_chunk);
+  const KernelSet* ks = kernel_set(cpu_level());
+  const int ti = type_index(w.type);
+  const MatmulPath path = choose_path(ks, w.type, w.n_in, n_tokens);
+  if (path == MatmulPath::kPanelF32 || path == MatmulPath::kPanelBf16) {
+    matmul_panel(w, x, n_tokens, y, pool, is_float_type(w.type) ? ks->panel_f32 : ks->panel_quant);
+    return;
   }
+  if (path == MatmulPath::kQuantRows) {
+    const kernels::QuantKernel& qk = ks->quant[ti];
+    thread_local QuantActsStorage storage;
+    const QuantActs a = quantize_acts(x, n_tokens, w.n_in, qk.act_block, qk.offset, storage);
+    for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
+      qk.fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, a,
+            n_tokens, y + o0, w.n_out);
+    });
+    return;
+  }
+  if (path == MatmulPath::kFloatRows) {
+    const auto fn = ks->floats[ti];
+    for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
+      fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, x, n_tokens,
+         y + o0, w.n_out);
+    });
+    return;
+  }
+  for_row_chunks(w.n_out, row_grain(w.n_out, pool, 1), pool, [&](int64_t o0, int64_t o1) {
+    rows_portable(w, x, n_tokens, y, o0, o1, ks);
+  });
 }
 
 void get_rows(const MatrixView& w, const int32_t* ids, int64_t n_ids, float* out) {
+  const KernelSet* ks = kernel_set(cpu_level());
+  auto* fast = ks != nullptr ? ks->dequantize[type_index(w.type)] : nullptr;
   for (int64_t j = 0; j < n_ids; ++j) {
     assert(ids[j] >= 0 && ids[j] < w.n_out);
-    dequantize_row(w.type, w.data + static_cast<size_t>(ids[j]) * w.row_bytes, out + j * w.n_in,
-                   w.n_in);
+    const uint8_t* src = w.data + static_cast<size_t>(ids[j]) * w.row_bytes;
+    if (fast != nullptr) {
+      fast(src, out + j * w.n_in, w.n_in);
+    } else {
+      dequantize_row(w.type, src, out + j * w.n_in, w.n_in);
+    }
   }
 }
 

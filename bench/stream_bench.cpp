@@ -1,0 +1,141 @@
+// STREAM-style memory bandwidth: the bound that decode (one token: every weight read once) is
+// measured against. Kernels Copy (c = a), Scale (b = s*c), Add (c = a + b), Triad (a = b + s*c)
+// count bytes as STREAM does (no write-allocate traffic), plus Read (sum of a: the access pattern
+// of a matmul streaming its weights). Arrays are far larger than the last-level cache.
+//
+//   build-x/bench/stream_bench [--threads 2] [--mib 1024] [--reps 15]
+//
+// Prints the median and best GB/s (10^9 bytes/s) of each kernel. Results: docs/BENCHMARKS.md.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Options {
+  int threads = 2;
+  size_t mib = 1024;  // per array; three arrays
+  int reps = 15;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--threads") o.threads = std::atoi(argv[i + 1]);
+    else if (k == "--mib") o.mib = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (k == "--reps") o.reps = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// Runs body(thread, begin, end) on `threads` threads over [0, n) and returns the seconds of the
+// slowest. Threads are created per run: creation is outside the timed region (each waits on a
+// start flag), so only the streaming is timed.
+double run_parallel(int threads, size_t n, const std::function<void(int, size_t, size_t)>& body) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<double> secs(static_cast<size_t>(threads));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      const size_t b = n * static_cast<size_t>(t) / static_cast<size_t>(threads);
+      const size_t e = n * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      body(t, b, e);
+      secs[static_cast<size_t>(t)] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    });
+  }
+  while (ready.load() < threads) {
+  }
+  go.store(true, std::memory_order_release);
+  for (auto& th : pool) th.join();
+  return *std::max_element(secs.begin(), secs.end());
+}
+
+// Sum of x[0..n): 256-bit loads into four accumulators, the access pattern of a matmul streaming
+// its weights (-O2 would not vectorize a plain loop over doubles).
+__attribute__((target("avx2"))) double read_sum_avx2(const double* x, size_t n) {
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_add_pd(acc0, _mm256_loadu_pd(x + i));
+    acc1 = _mm256_add_pd(acc1, _mm256_loadu_pd(x + i + 4));
+    acc2 = _mm256_add_pd(acc2, _mm256_loadu_pd(x + i + 8));
+    acc3 = _mm256_add_pd(acc3, _mm256_loadu_pd(x + i + 12));
+  }
+  double out[4];
+  _mm256_storeu_pd(out, _mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3)));
+  double s = out[0] + out[1] + out[2] + out[3];
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+double read_sum(const double* x, size_t n) {
+  if (__builtin_cpu_supports("avx2")) return read_sum_avx2(x, n);
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  const size_t n = o.mib * 1024 * 1024 / sizeof(double);
+  std::vector<double> a(n), b(n), c(n);
+  // First touch on the threads that will use each part (matters on NUMA machines).
+  run_parallel(o.threads, n, [&](int, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      a[i] = 1.0;
+      b[i] = 2.0;
+      c[i] = 0.0;
+    }
+  });
+  const double s = 3.0;
+  std::vector<double> sink(static_cast<size_t>(o.threads) * 8);
+  struct Kernel {
+    const char* name;
+    double bytes_per_elem;
+    std::function<void(int, size_t, size_t)> body;
+  };
+  std::vector<Kernel> kernels = {
+      {"Copy", 16, [&](int, size_t lo, size_t hi) { std::memcpy(&c[lo], &a[lo], (hi - lo) * 8); }},
+      {"Scale", 16, [&](int, size_t lo, size_t hi) { for (size_t i = lo; i < hi; ++i) b[i] = s * c[i]; }},
+      {"Add", 24, [&](int, size_t lo, size_t hi) { for (size_t i = lo; i < hi; ++i) c[i] = a[i] + b[i]; }},
+      {"Triad", 24, [&](int, size_t lo, size_t hi) { for (size_t i = lo; i < hi; ++i) a[i] = b[i] + s * c[i]; }},
+      {"Read", 8, [&](int t, size_t lo, size_t hi) { sink[static_cast<size_t>(t) * 8] = read_sum(&a[lo], hi - lo); }},
+  };
+  std::printf("stream_bench: %d thread(s), 3 arrays of %zu MiB, %d repetitions\n", o.threads, o.mib, o.reps);
+  std::printf("%-6s %10s %10s\n", "kernel", "median", "best");
+  for (const auto& k : kernels) {
+    std::vector<double> gbs;
+    for (int r = 0; r < o.reps; ++r) {
+      const double sec = run_parallel(o.threads, n, k.body);
+      gbs.push_back(k.bytes_per_elem * static_cast<double>(n) / sec / 1e9);
+    }
+    std::sort(gbs.begin(), gbs.end());
+    std::printf("%-6s %7.2f GB/s %7.2f GB/s\n", k.name, gbs[gbs.size() / 2], gbs.back());
+  }
+  double check = 0;
+  for (double v : sink) check += v;
+  std::printf("(checksum %.1f)\n", check);
+  return 0;
+}

@@ -1,0 +1,370 @@
+// AVX2 + FMA + F16C matmul kernels (the baseline of x86-64 CPUs from 2013 on); only called when
+// cpu_level() >= kAvx2. Integer rows use maddubs (unsigned x signed bytes -> int16 pairs) and
+// madd (-> int32), one 32-element block per ymm, so a block's scale is one broadcast.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/quants.h"
+#include "anvil/engine/quants_blocks.h"
+
+namespace anvil::engine::kernels {
+namespace {
+
+constexpr int kMaxTokens = 4;
+
+inline float hsum(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+inline uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+template <typename Body>
+inline void token_chunks(int64_t n_tokens, Body&& body) {
+  int64_t t0 = 0;
+  for (; t0 + 4 <= n_tokens; t0 += 4) body(std::integral_constant<int, 4>{}, t0);
+  switch (n_tokens - t0) {
+    case 3: body(std::integral_constant<int, 3>{}, t0); break;
+    case 2: body(std::integral_constant<int, 2>{}, t0); break;
+    case 1: body(std::integral_constant<int, 1>{}, t0); break;
+    default: break;
+  }
+}
+
+// Integer dot of 32 unsigned codes with 32 signed activations -> 8 int32 lanes (4 products each).
+// Products stay below 2 * 255 * 127 only for codes <= 128: callers keep codes within 0..63 or use
+// the sign trick.
+inline __m256i dot_u8s8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// ---------------------------------------------------------------- q8_0 / q4_0 rows
+
+template <int NT>
+void q8_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / 32;
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs));
+    const __m256i aw = _mm256_sign_epi8(w, w);  // |w| as unsigned
+    const float dw = _cvtsh_ss(blocks[b].d);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + tt * n_in + 32 * b));
+      const __m256i dot = dot_u8s8(aw, _mm256_sign_epi8(q, w));  // |w| * (q * sign w) = w * q
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * a.d[tt * nb + b]), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+template <int NT>
+void q4_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / 32;
+  const int64_t lanes = n_in / 4;
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(row);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+    // Elements 0..15 are the low nibbles, 16..31 the high ones.
+    const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low4);
+    const float dw = _cvtsh_ss(blocks[b].d);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + tt * n_in + 32 * b));
+      const __m256i init = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lane + tt * lanes + 8 * b));
+      const __m256i dot = _mm256_add_epi32(dot_u8s8(codes, q), init);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * a.d[tt * nb + b]), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+// ---------------------------------------------------------------- q4_K / q6_K rows (act block 256)
+
+// Sub-block scales enter through madd's second operand, so the integer sum of a super-block is
+// sum_j sc_j * dot_j directly; the mins through the activation bsums.
+template <int NT>
+void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / kQK_K;
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[NT], accm[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = accm[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ4_K& blk = blocks[i];
+    alignas(32) int16_t mins[16];
+    int16_t sc[8];
+    for (int j = 0; j < 8; ++j) {
+      uint8_t s, m;
+      scale_min_k4(j, blk.scales, &s, &m);
+      sc[j] = s;
+      mins[2 * j] = mins[2 * j + 1] = m;
+    }
+    __m256i codes[8];
+    for (int c = 0; c < 4; ++c) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+      codes[2 * c] = _mm256_and_si256(x, low4);
+      codes[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low4);
+    }
+    const __m256i mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+    const float d = _cvtsh_ss(blk.d), dmin = _cvtsh_ss(blk.dmin);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const int8_t* q = a.qs + tt * n_in + i * kQK_K;
+      __m256i isum = _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j) {
+        const __m256i p = _mm256_maddubs_epi16(codes[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * j)));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
+      }
+      const float da = a.d[tt * nb + i];
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
+      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(_mm256_sub_ps(acc[t], accm[t]));
+}
+
+template <int NT>
+void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / kQK_K;
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ6_K& blk = blocks[i];
+    __m256i codes[8];  // quarter q of half h at 4h + q, each 32 elements in element order
+    __m256i scales[8];  // the two 16-element sub-block scales of each quarter, as int16 x 8 each
+    for (int h = 0; h < 2; ++h) {
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
+      codes[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(x0, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), top2));
+      codes[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(x1, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), top2));
+      codes[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x0, 4), low4), _mm256_and_si256(hb, top2));
+      codes[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x1, 4), low4),
+                                         _mm256_and_si256(_mm256_srli_epi16(hb, 2), top2));
+    }
+    for (int k = 0; k < 8; ++k) {
+      scales[k] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * k + 1]), _mm_set1_epi16(blk.scales[2 * k]));
+    }
+    // 16 sub-block scales as int16, against the bsums: the -32 offset of every code.
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
+    const float d = _cvtsh_ss(blk.d);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const int8_t* q = a.qs + tt * n_in + i * kQK_K;
+      __m256i isum = _mm256_setzero_si256();
+      for (int k = 0; k < 8; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(codes[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k)));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scales[k]));
+      }
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * a.d[tt * nb + i]), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+template <int NT>
+struct Q8_0Row { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q8_0_row<NT>(r, n, a, t0, o); } };
+template <int NT>
+struct Q4_0Row { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q4_0_row<NT>(r, n, a, t0, o); } };
+template <int NT>
+struct Q4KRow { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q4_k_row<NT>(r, n, a, t0, o); } };
+template <int NT>
+struct Q6KRow { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q6_k_row<NT>(r, n, a, t0, o); } };
+
+template <template <int> class Row>
+void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
+                int64_t n_tokens, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
+      float out[kMaxTokens];
+      Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
+      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
+    });
+  }
+}
+
+// ---------------------------------------------------------------- f32 / f16 / bf16 rows
+
+struct LoadF32 {
+  static __m256 load(const uint8_t* row, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i); }
+  static float one(const uint8_t* row, int64_t i) { return reinterpret_cast<const float*>(row)[i]; }
+};
+struct LoadF16 {
+  static __m256 load(const uint8_t* row, int64_t i) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+  }
+  static float one(const uint8_t* row, int64_t i) { return _cvtsh_ss(load_u16(row + 2 * i)); }
+};
+struct LoadBF16 {
+  static __m256 load(const uint8_t* row, int64_t i) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+  }
+  static float one(const uint8_t* row, int64_t i) {
+    const uint32_t bits = static_cast<uint32_t>(load_u16(row + 2 * i)) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+};
+
+template <typename L, int NT>
+void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
+  __m256 acc0[NT], acc1[NT];
+  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n_in; i += 16) {
+    const __m256 w0 = L::load(row, i), w1 = L::load(row, i + 8);
+    for (int t = 0; t < NT; ++t) {
+      const float* xt = x + (t0 + t) * n_in + i;
+      acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt), acc0[t]);
+      acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), acc1[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    float s = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+    for (int64_t j = i; j < n_in; ++j) s += L::one(row, j) * x[(t0 + t) * n_in + j];
+    out[t] = s;
+  }
+}
+
+template <typename L>
+void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const float* x,
+                int64_t n_tokens, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
+      float out[kMaxTokens];
+      float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
+      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
+    });
+  }
+}
+
+// ---------------------------------------------------------------- f32 panel (prompt processing)
+
+constexpr int kPanelRows = 16;   // two ymm of rows
+constexpr int kPanelTokens = 6;  // 12 accumulators + 2 weight registers + 1 broadcast
+
+// Panel [n_in][16]: rows dequantized into scratch [16][n_in], then transposed with gathers.
+void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
+              float* scratch) {
+  const DequantFn fn = avx2_dequantizer(type);
+  for (int64_t r = 0; r < kPanelRows; ++r) {
+    float* dst = scratch + r * n_in;
+    const uint8_t* src = w + static_cast<size_t>(r) * row_bytes;
+    if (r >= n_rows) {
+      std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
+    } else if (type == GgmlType::kF32) {
+      std::memcpy(dst, src, static_cast<size_t>(n_in) * sizeof(float));
+    } else if (fn != nullptr) {
+      fn(src, dst, n_in);
+    } else {
+      dequantize_row(type, src, dst, n_in);
+    }
+  }
+  auto* p = static_cast<float*>(panel);
+  const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm256_set1_epi32(static_cast<int>(n_in)));
+  const float* hi = scratch + 8 * n_in;
+  for (int64_t k = 0; k < n_in; ++k) {
+    _mm256_store_ps(p + 16 * k, _mm256_i32gather_ps(scratch + k, idx, 4));
+    _mm256_store_ps(p + 16 * k + 8, _mm256_i32gather_ps(hi + k, idx, 4));
+  }
+}
+
+// Stores the first n of 8 lanes.
+inline void store_n(float* y, __m256 v, int n) {
+  if (n >= 8) {
+    _mm256_storeu_ps(y, v);
+    return;
+  }
+  alignas(32) float tmp[8];
+  _mm256_store_ps(tmp, v);
+  for (int i = 0; i < n; ++i) y[i] = tmp[i];
+}
+
+template <int NR>
+void gemm_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, int n_rows) {
+  __m256 c0[NR], c1[NR];
+  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < n_in; ++k) {
+    const __m256 w0 = _mm256_load_ps(panel + 16 * k);
+    const __m256 w1 = _mm256_load_ps(panel + 16 * k + 8);
+    for (int t = 0; t < NR; ++t) {
+      const __m256 xb = _mm256_broadcast_ss(x + t * n_in + k);
+      c0[t] = _mm256_fmadd_ps(w0, xb, c0[t]);
+      c1[t] = _mm256_fmadd_ps(w1, xb, c1[t]);
+    }
+  }
+  for (int t = 0; t < NR; ++t) {
+    store_n(y + t * ldy, c0[t], n_rows);
+    if (n_rows > 8) store_n(y + t * ldy + 8, c1[t], n_rows - 8);
+  }
+}
+
+void gemm_f32(const void* panel_v, int64_t n_in, int64_t n_rows, const void* x_v, int64_t n_tokens, float* y,
+              int64_t ldy) {
+  const auto* panel = static_cast<const float*>(panel_v);
+  const auto* x = static_cast<const float*>(x_v);
+  const int rows = static_cast<int>(n_rows);
+  int64_t t = 0;
+  for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
+    gemm_tile<kPanelTokens>(panel, n_in, x + t * n_in, y + t * ldy, ldy, rows);
+  }
+  const float* xt = x + t * n_in;
+  float* yt = y + t * ldy;
+  switch (n_tokens - t) {
+    case 5: gemm_tile<5>(panel, n_in, xt, yt, ldy, rows); break;
+    case 4: gemm_tile<4>(panel, n_in, xt, yt, ldy, rows); break;
+    case 3: gemm_tile<3>(panel, n_in, xt, yt, ldy, rows); break;
+    case 2: gemm_tile<2>(panel, n_in, xt, yt, ldy, rows); break;
+    case 1: gemm_tile<1>(panel, n_in, xt, yt, ldy, rows); break;
+    default: break;
+  }
+}
+
+KernelSet make_set() {
+  KernelSet k{"avx2"};
+  const auto id = [](GgmlType t) { return static_cast<int>(t); };
+  k.quant[id(GgmlType::kQ8_0)] = {quant_rows<Q8_0Row>, 32, 0};
+  k.quant[id(GgmlType::kQ4_0)] = {quant_rows<Q4_0Row>, 32, 8};
+  k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 256, 0};
+  k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 256, 0};
+  k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
+  k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
+  k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
+  k.panel_f32 = {kPanelRows, false, pack_f32, nullptr, gemm_f32};
+  k.panel_quant = k.panel_f32;
+  for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
+  return k;
+}
+
+}  // namespace
+
+const KernelSet* avx2_kernels() {
+  static const KernelSet set = make_set();
+  return &set;
+}
+
+}  // namespace anvil::engine::kernels

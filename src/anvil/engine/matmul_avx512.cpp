@@ -1,0 +1,558 @@
+// AVX-512 (F/BW/VL/DQ + VNNI) matmul kernels. Compiled with AVX-512 flags (see
+// cmake/modules.cmake); only called when cpu_level() is kAvx512. The bf16 panel micro-kernel
+// additionally needs AVX512-BF16 and is only used when the CPU reports it.
+//
+// Integer rows: weights stay in their blocks; 64 codes at a time are unpacked into one zmm as
+// unsigned bytes in the same order as the int8 activations, and vpdpbusd sums 4 products per
+// 32-bit lane. With a zmm covering two 32-blocks (or four 16-element K-quant sub-blocks), each
+// lane belongs to exactly one scale, so scales are applied per lane in f32 before accumulating.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() vectors, which trips
+// -Wuninitialized once inlined (GCC bug 105593); the warnings are false positives.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "anvil/engine/cpu_features.h"
+#include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/quants.h"
+#include "anvil/engine/quants_blocks.h"
+
+namespace anvil::engine::kernels {
+namespace {
+
+constexpr int kMaxTokens = 4;  // tokens sharing one unpacked weight block in the row kernels
+
+inline float hsum(__m512 v) {
+  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized; shuffles avoid its undefined vector.)
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  __m128 x = _mm512_castps512_ps128(v);
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+inline float hsum256(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+inline uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+// [f16 at p0 as f32] x 8 lanes, then [f16 at p1] x 8 lanes.
+inline __m512 pair_scale(const uint8_t* p0, const uint8_t* p1) {
+  const __m256i h = _mm256_mask_set1_epi16(_mm256_set1_epi16(static_cast<short>(load_u16(p0))),
+                                           0xFF00, static_cast<short>(load_u16(p1)));
+  return _mm512_cvtph_ps(h);
+}
+
+inline float f16(const uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
+
+// Calls body(nt_constant, t0) for token chunks of up to kMaxTokens, with the chunk size as a
+// compile-time constant so accumulators stay in registers.
+template <typename Body>
+inline void token_chunks(int64_t n_tokens, Body&& body) {
+  int64_t t0 = 0;
+  for (; t0 + 4 <= n_tokens; t0 += 4) body(std::integral_constant<int, 4>{}, t0);
+  switch (n_tokens - t0) {
+    case 3: body(std::integral_constant<int, 3>{}, t0); break;
+    case 2: body(std::integral_constant<int, 2>{}, t0); break;
+    case 1: body(std::integral_constant<int, 1>{}, t0); break;
+    default: break;
+  }
+}
+
+// ---------------------------------------------------------------- q8_0 / q4_0 rows (act block 32)
+
+// 64 unsigned codes of blocks b, b+1 of a q8_0 row: w + 128 (vpdpbusd multiplies unsigned by
+// signed; the +128 is undone by the activation lane offsets).
+struct Q8_0Unpack {
+  static constexpr int kBlockBytes = 34;
+  static __m512i pair(const uint8_t* b0) {
+    const __m512i w = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + kBlockBytes + 2)), 1);
+    return _mm512_xor_si512(w, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  static __m512i single(const uint8_t* b0) {
+    const __m512i w = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, b0 + 2);
+    return _mm512_xor_si512(w, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+};
+
+// 64 codes 0..15 of blocks b, b+1 of a q4_0 row in element order: each block's 16 bytes hold
+// element j in the low nibble and j+16 in the high nibble, so [bytes, bytes] shifted by 0 / 4
+// per 128-bit half gives elements 0..15 then 16..31.
+struct Q4_0Unpack {
+  static constexpr int kBlockBytes = 18;
+  static __m512i nibbles(__m512i x) {
+    const __m512i shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
+    return _mm512_and_si512(_mm512_srlv_epi64(x, shift), _mm512_set1_epi8(0x0F));
+  }
+  static __m512i pair(const uint8_t* b0) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2)));
+    const __m256i hi = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + kBlockBytes + 2)));
+    return nibbles(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+  }
+  static __m512i single(const uint8_t* b0) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2)));
+    return nibbles(_mm512_castsi256_si512(lo));  // upper lanes meet zero activations
+  }
+};
+
+// y_t = sum_b d_w[b] * d_a[t,b] * sum_i (c_i - offset) * q_i: the offset part comes in through
+// the lane start values, so each pair of blocks costs one vpdpbusd, one convert and two f32 ops
+// per token.
+template <typename U, int NT>
+void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / 32;
+  const int64_t lanes = n_in / 4;
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* blk = row + b * U::kBlockBytes;
+    const __m512i w = U::pair(blk);
+    const __m512 dw = pair_scale(blk, blk + U::kBlockBytes);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const __m512i init = _mm512_loadu_si512(a.lane + tt * lanes + 8 * b);
+      const __m512i q = _mm512_loadu_si512(a.qs + tt * n_in + 32 * b);
+      const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
+      const __m512 s = _mm512_mul_ps(dw, _mm512_loadu_ps(a.dexp + tt * lanes + 8 * b));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+    }
+  }
+  if (b < nb) {  // odd block count: the upper 8 lanes see zero activations and zero starts
+    const uint8_t* blk = row + b * U::kBlockBytes;
+    const __m512i w = U::single(blk);
+    const __m512 dw = _mm512_set1_ps(f16(blk));
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const __m512i init = _mm512_maskz_loadu_epi32(0x00FF, a.lane + tt * lanes + 8 * b);
+      const __m512i q = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, a.qs + tt * n_in + 32 * b);
+      const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
+      const __m512 s = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(0x00FF, a.dexp + tt * lanes + 8 * b));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+template <typename U>
+void block32_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+                  const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
+      float out[kMaxTokens];
+      block32_row<U, decltype(nt)::value>(row, n_in, a, t0, out);
+      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
+    });
+  }
+}
+
+// ---------------------------------------------------------------- q4_K rows (act block 256)
+
+// Per super-block: y += d_a * (d * sum_j sc_j * dot_j - dmin * sum_j m_j * asum_j), with dot_j
+// the code . activation sum of sub-block j (32 elements) and asum_j from the activation bsums.
+template <int NT>
+void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / kQK_K;
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
+  __m512 acc[NT];
+  __m256 accm[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    accm[t] = _mm256_setzero_ps();
+  }
+  const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ4_K& blk = blocks[i];
+    alignas(16) uint8_t sc[16] = {};
+    alignas(32) int16_t mins[16];
+    for (int j = 0; j < 8; ++j) {
+      uint8_t s, m;
+      scale_min_k4(j, blk.scales, &s, &m);
+      sc[j] = s;
+      mins[2 * j] = mins[2 * j + 1] = m;
+    }
+    const float d = _cvtsh_ss(blk.d);
+    const float dmin = _cvtsh_ss(blk.dmin);
+    // Lane scale of sub-blocks 2c (lanes 0..7) and 2c+1 (lanes 8..15), times d.
+    const __m512 scf = _mm512_mul_ps(
+        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)))),
+        _mm512_set1_ps(d));
+    __m512i codes[4];
+    __m512 lane_scale[4];
+    for (int c = 0; c < 4; ++c) {
+      const __m512i x = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c)));
+      codes[c] = _mm512_and_si512(_mm512_srlv_epi64(x, shift), low4);
+      const __m512i idx = _mm512_set_epi32(2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1,
+                                           2 * c + 1, 2 * c + 1, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c);
+      lane_scale[c] = _mm512_permutexvar_ps(idx, scf);
+    }
+    const __m256i mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const int8_t* q = a.qs + tt * n_in + i * kQK_K;
+      __m512 accb = _mm512_setzero_ps();
+      for (int c = 0; c < 4; ++c) {
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[c], _mm512_loadu_si512(q + 64 * c));
+        accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[c], accb);
+      }
+      const float da = a.d[tt * nb + i];
+      acc[t] = _mm512_fmadd_ps(accb, _mm512_set1_ps(da), acc[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
+      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) - hsum256(accm[t]);
+}
+
+// ---------------------------------------------------------------- q6_K rows (act block 256)
+
+// Codes 0..63 per element (value = code - 32, the 32 folded into the lane start values); each
+// 64-element group spans four 16-element sub-blocks = four lanes each.
+template <int NT>
+void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / kQK_K;
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i top2 = _mm512_set1_epi8(0x30);
+  const __m512i shl01 = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // quarter 0: << 4, quarter 1: << 2
+  const __m512i shr23 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);  // quarter 2: >> 0, quarter 3: >> 2
+  const int64_t lanes = n_in / 4;
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ6_K& blk = blocks[i];
+    const __m512 scf = _mm512_mul_ps(
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)))),
+        _mm512_set1_ps(_cvtsh_ss(blk.d)));
+    __m512i codes[4];
+    __m512 lane_scale[4];
+    for (int h = 0; h < 2; ++h) {
+      const __m512i x = _mm512_loadu_si512(blk.ql + 64 * h);
+      const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
+      // 0xEA: (a & b) | c
+      codes[2 * h] = _mm512_ternarylogic_epi32(x, low4, _mm512_and_si512(_mm512_sllv_epi64(hb, shl01), top2), 0xEA);
+      codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(x, 4), low4,
+                                                   _mm512_and_si512(_mm512_srlv_epi64(hb, shr23), top2), 0xEA);
+    }
+    for (int g = 0; g < 4; ++g) {
+      const __m512i idx = _mm512_set_epi32(4 * g + 3, 4 * g + 3, 4 * g + 3, 4 * g + 3, 4 * g + 2, 4 * g + 2,
+                                           4 * g + 2, 4 * g + 2, 4 * g + 1, 4 * g + 1, 4 * g + 1, 4 * g + 1,
+                                           4 * g, 4 * g, 4 * g, 4 * g);
+      lane_scale[g] = _mm512_permutexvar_ps(idx, scf);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const int8_t* q = a.qs + tt * n_in + i * kQK_K;
+      const int32_t* ln = a.lane + tt * lanes + i * 64;
+      __m512 accb = _mm512_setzero_ps();
+      for (int g = 0; g < 4; ++g) {
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(ln + 16 * g), codes[g], _mm512_loadu_si512(q + 64 * g));
+        accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[g], accb);
+      }
+      acc[t] = _mm512_fmadd_ps(accb, _mm512_set1_ps(a.d[tt * nb + i]), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+template <template <int> class Row>
+struct KQuantRows {
+  static void run(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
+                  int64_t n_tokens, float* y, int64_t ldy) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+      token_chunks(n_tokens, [&](auto nt, int64_t t0) {
+        float out[kMaxTokens];
+        Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
+        for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
+      });
+    }
+  }
+};
+template <int NT>
+struct Q4KRow {
+  static void run(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+    q4_k_row<NT>(row, n_in, a, t0, out);
+  }
+};
+template <int NT>
+struct Q6KRow {
+  static void run(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+    q6_k_row<NT>(row, n_in, a, t0, out);
+  }
+};
+
+// ---------------------------------------------------------------- f32 / f16 / bf16 rows
+
+struct LoadF32 {
+  static __m512 load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
+  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
+  }
+};
+struct LoadF16 {
+  static __m512 load(const uint8_t* row, int64_t i) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
+  }
+  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * i));
+  }
+};
+struct LoadBF16 {
+  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+  static __m512 load(const uint8_t* row, int64_t i) {
+    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
+  }
+  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
+    return widen(_mm256_maskz_loadu_epi16(m, row + 2 * i));
+  }
+};
+
+template <typename L, int NT>
+void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
+  __m512 acc0[NT], acc1[NT];
+  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n_in; i += 32) {
+    const __m512 w0 = L::load(row, i), w1 = L::load(row, i + 16);
+    for (int t = 0; t < NT; ++t) {
+      const float* xt = x + (t0 + t) * n_in + i;
+      acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), acc0[t]);
+      acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt + 16), acc1[t]);
+    }
+  }
+  for (; i < n_in; i += 16) {
+    const __mmask16 m = n_in - i >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n_in - i)) - 1);
+    const __m512 w0 = L::load_tail(row, i, m);
+    for (int t = 0; t < NT; ++t) {
+      acc0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + (t0 + t) * n_in + i), acc0[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(_mm512_add_ps(acc0[t], acc1[t]));
+}
+
+template <typename L>
+void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const float* x,
+                int64_t n_tokens, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
+      float out[kMaxTokens];
+      float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
+      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
+    });
+  }
+}
+
+// ---------------------------------------------------------------- panels (prompt processing)
+
+constexpr int kPanelRows = 32;   // two zmm of rows
+constexpr int kPanelTokens = 12; // 24 accumulators + 2 weight registers
+
+// Rows [0, n_rows) of w dequantized into scratch [32][n_in] (missing rows zero).
+void dequantize_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+                     float* scratch) {
+  const DequantFn fn = avx2_dequantizer(type);
+  for (int64_t r = 0; r < kPanelRows; ++r) {
+    float* dst = scratch + r * n_in;
+    if (r >= n_rows) {
+      std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
+    } else if (fn != nullptr) {
+      fn(w + static_cast<size_t>(r) * row_bytes, dst, n_in);
+    } else {
+      dequantize_row(type, w + static_cast<size_t>(r) * row_bytes, dst, n_in);
+    }
+  }
+}
+
+// f32 panel: [n_in][32] (for each k, the 32 rows' values).
+void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
+              float* scratch) {
+  dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
+  auto* p = static_cast<float*>(panel);
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(static_cast<int>(n_in)));
+  const float* hi = scratch + 16 * n_in;
+  for (int64_t k = 0; k < n_in; ++k) {
+    _mm512_store_ps(p + 32 * k, _mm512_i32gather_ps(idx, scratch + k, 4));
+    _mm512_store_ps(p + 32 * k + 16, _mm512_i32gather_ps(idx, hi + k, 4));
+  }
+}
+
+template <int NR>
+void gemm_f32_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, __mmask16 m0,
+                   __mmask16 m1) {
+  __m512 c0[NR], c1[NR];
+  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n_in; ++k) {
+    const __m512 w0 = _mm512_load_ps(panel + 32 * k);
+    const __m512 w1 = _mm512_load_ps(panel + 32 * k + 16);
+    for (int t = 0; t < NR; ++t) {
+      const __m512 xb = _mm512_set1_ps(x[t * n_in + k]);
+      c0[t] = _mm512_fmadd_ps(w0, xb, c0[t]);
+      c1[t] = _mm512_fmadd_ps(w1, xb, c1[t]);
+    }
+  }
+  for (int t = 0; t < NR; ++t) {
+    _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
+    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
+  }
+}
+
+inline void row_masks(int64_t n_rows, __mmask16* m0, __mmask16* m1) {
+  const uint32_t all = n_rows >= 32 ? 0xFFFFFFFFu : ((1u << n_rows) - 1u);
+  *m0 = static_cast<__mmask16>(all & 0xFFFF);
+  *m1 = static_cast<__mmask16>(all >> 16);
+}
+
+// Dispatches token tiles of kPanelTokens (and the remainder) to compile-time tile sizes.
+template <template <int> class Tile, typename T>
+void for_token_tiles(const void* panel, int64_t n_in, int64_t n_rows, const T* x, int64_t n_tokens, float* y,
+                     int64_t ldy) {
+  __mmask16 m0, m1;
+  row_masks(n_rows, &m0, &m1);
+  int64_t t = 0;
+  for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
+    Tile<kPanelTokens>::run(panel, n_in, x + t * n_in, y + t * ldy, ldy, m0, m1);
+  }
+  const auto rest = n_tokens - t;
+  const T* xt = x + t * n_in;
+  float* yt = y + t * ldy;
+  switch (rest) {
+    case 11: Tile<11>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 10: Tile<10>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 9: Tile<9>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 8: Tile<8>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 7: Tile<7>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 6: Tile<6>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 5: Tile<5>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 4: Tile<4>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 3: Tile<3>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 2: Tile<2>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 1: Tile<1>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+    default: break;
+  }
+}
+
+template <int NR>
+struct F32Tile {
+  static void run(const void* panel, int64_t n_in, const float* x, float* y, int64_t ldy, __mmask16 m0, __mmask16 m1) {
+    gemm_f32_tile<NR>(static_cast<const float*>(panel), n_in, x, y, ldy, m0, m1);
+  }
+};
+
+void gemm_f32(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens, float* y,
+              int64_t ldy) {
+  for_token_tiles<F32Tile>(panel, n_in, n_rows, static_cast<const float*>(x), n_tokens, y, ldy);
+}
+
+// bf16 panel: [n_in/2][32 rows][2]: for each pair of k, each row's two values in one dword, the
+// operand layout of vdpbf16ps.
+void pack_bf16(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
+               float* scratch) {
+  dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
+  auto* p = static_cast<uint16_t*>(panel);
+  // 8 rows per gather of 8 (k, k+1) pairs; byte offsets of row r at r * n_in floats.
+  const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm256_set1_epi32(static_cast<int>(n_in * 4)));
+  for (int64_t k = 0; k < n_in; k += 2) {
+    for (int g = 0; g < 4; ++g) {
+      const __m512d pairs = _mm512_i32gather_pd(idx, scratch + g * 8 * n_in + k, 1);
+      const __m256bh bf = _mm512_cvtneps_pbh(_mm512_castpd_ps(pairs));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p + 32 * k + 16 * g), (__m256i)bf);
+    }
+  }
+}
+
+void to_bf16(const float* x, int64_t n, uint16_t* out) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), (__m256i)b);
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m256bh b = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + i));
+    _mm256_mask_storeu_epi16(out + i, m, (__m256i)b);
+  }
+}
+
+template <int NR>
+void gemm_bf16_tile(const uint16_t* panel, int64_t n_in, const uint16_t* x, float* y, int64_t ldy, __mmask16 m0,
+                    __mmask16 m1) {
+  __m512 c0[NR], c1[NR];
+  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n_in; k += 2) {
+    const __m512bh w0 = (__m512bh)_mm512_load_si512(panel + 32 * k);
+    const __m512bh w1 = (__m512bh)_mm512_load_si512(panel + 32 * k + 32);
+    for (int t = 0; t < NR; ++t) {
+      uint32_t pair;
+      std::memcpy(&pair, x + t * n_in + k, 4);
+      const __m512bh xb = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+      c0[t] = _mm512_dpbf16_ps(c0[t], w0, xb);
+      c1[t] = _mm512_dpbf16_ps(c1[t], w1, xb);
+    }
+  }
+  for (int t = 0; t < NR; ++t) {
+    _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
+    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
+  }
+}
+
+template <int NR>
+struct Bf16Tile {
+  static void run(const void* panel, int64_t n_in, const uint16_t* x, float* y, int64_t ldy, __mmask16 m0,
+                  __mmask16 m1) {
+    gemm_bf16_tile<NR>(static_cast<const uint16_t*>(panel), n_in, x, y, ldy, m0, m1);
+  }
+};
+
+void gemm_bf16(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens, float* y,
+               int64_t ldy) {
+  for_token_tiles<Bf16Tile>(panel, n_in, n_rows, static_cast<const uint16_t*>(x), n_tokens, y, ldy);
+}
+
+KernelSet make_set() {
+  KernelSet k{"avx512"};
+  const auto id = [](GgmlType t) { return static_cast<int>(t); };
+  k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 32, 128};
+  k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 32, 8};
+  k.quant[id(GgmlType::kQ4_K)] = {KQuantRows<Q4KRow>::run, 256, 0};
+  k.quant[id(GgmlType::kQ6_K)] = {KQuantRows<Q6KRow>::run, 256, 32};
+  k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
+  k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
+  k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
+  k.panel_f32 = {kPanelRows, false, pack_f32, nullptr, gemm_f32};
+  if (cpu_features().avx512bf16) {
+    k.panel_quant = {kPanelRows, true, pack_bf16, to_bf16, gemm_bf16};
+  } else {
+    k.panel_quant = k.panel_f32;
+  }
+  for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
+  return k;
+}
+
+}  // namespace
+
+const KernelSet* avx512_kernels() {
+  static const KernelSet set = make_set();
+  return &set;
+}
+
+}  // namespace anvil::engine::kernels

@@ -1,0 +1,88 @@
+// Internal to matmul.cpp: the kernel tables each CPU level provides (matmul_avx2.cpp,
+// matmul_avx512.cpp) and the prepared activations they read. Algorithms: docs/QUANTIZATION.md
+// ("Kernels").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "anvil/engine/ggml_type.h"
+#include "anvil/engine/quants_blocks.h"
+
+namespace anvil::engine::kernels {
+
+// Activations quantized once per matmul for integer dot products. Per token t (row-major):
+//   qs[t * n_in + i]          int8 codes, round(x / d) in [-127, 127]
+//   d[t * nb + b]             f32 scale of activation block b (nb = n_in / block)
+//   bsums[t * n_in/16 + g]    sum of the 16 codes of group g (K-quant mins)
+//   lane[t * n_in/4 + j]      -offset * (sum of codes 4j .. 4j+3): the starting value of an
+//                             integer dot-product lane, so that sum (c - offset) * q comes out of
+//                             one vpdpbusd / maddubs chain on unsigned weight codes c
+struct QuantActs {
+  int64_t n_in = 0;
+  int64_t n_tokens = 0;
+  int block = 32;  // 32 (q4_0, q8_0 weights) or 256 (K-quant weights)
+  const int8_t* qs = nullptr;
+  const float* d = nullptr;
+  const int16_t* bsums = nullptr;  // block 256 only
+  const int32_t* lane = nullptr;   // only when the kernel asked for an offset
+  const float* dexp = nullptr;     // block 32 only: [t * n_in/4 + j] = d of the block holding
+                                   // codes 4j..4j+3 (each d repeated 8 times: one SIMD lane each)
+};
+
+// Dot products of n_rows consecutive weight rows (starting at w, row_bytes apart) with tokens
+// [0, n_tokens): y[t * ldy + r]. One of the two activation forms is used, as the table says.
+using QuantRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+                             const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy);
+using FloatRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+                             const float* x, int64_t n_tokens, float* y, int64_t ldy);
+
+struct QuantKernel {
+  QuantRowsFn fn = nullptr;
+  int act_block = 32;  // activation block the kernel expects
+  int offset = 0;      // weight code offset folded into QuantActs::lane (0: lane not needed)
+};
+
+// Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed layout the
+// micro-kernel streams, reused across all tokens.
+struct PanelKernels {
+  int mr = 0;            // rows per panel
+  bool bf16 = false;     // panel and activations as bf16 pairs (else f32)
+  // Packs rows [0, n_rows) (n_rows <= mr; missing rows are zero) of w, each n_in elements of
+  // `type`, into panel. scratch: at least mr * n_in floats.
+  void (*pack)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+               void* panel, float* scratch) = nullptr;
+  // bf16 only: x [n] f32 -> bf16 (round to nearest even).
+  void (*to_bf16)(const float* x, int64_t n, uint16_t* out) = nullptr;
+  // y[t * ldy + r] for r < n_rows, t < n_tokens; x: [n_tokens, n_in] in the panel's element type.
+  void (*gemm)(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens,
+               float* y, int64_t ldy) = nullptr;
+  // Bytes of a panel of mr rows of n_in elements.
+  size_t panel_bytes(int64_t n_in) const { return static_cast<size_t>(mr * n_in) * (bf16 ? 2 : 4); }
+};
+
+struct KernelSet {
+  const char* name;
+  QuantKernel quant[40] = {};   // by GgmlType id
+  FloatRowsFn floats[40] = {};  // by GgmlType id (f32, f16, bf16)
+  PanelKernels panel_f32;       // prompt processing for float weights (exact-ish)
+  PanelKernels panel_quant;     // prompt processing for quantized weights (may be bf16)
+  // Fast dequantization of one row (null: use quants.cpp's reference dequantize_row).
+  void (*dequantize[40])(const uint8_t* src, float* dst, int64_t n) = {};
+};
+
+// Bit-exact AVX2 dequantization of one row (same values as dequantize_row), for the types that
+// have one (quants_avx2.cpp); null otherwise. Only call when cpu_level() >= kAvx2.
+using DequantFn = void (*)(const uint8_t* src, float* dst, int64_t n);
+DequantFn avx2_dequantizer(GgmlType type);
+
+// Which kernel family matmul() uses for a weight type and token count at the current cpu_level()
+// (tests use it to apply the right error bound).
+enum class MatmulPath { kPortable, kFloatRows, kQuantRows, kPanelF32, kPanelBf16 };
+MatmulPath matmul_path(GgmlType type, int64_t n_in, int64_t n_tokens);
+
+// Null when the level is not compiled in.
+const KernelSet* avx2_kernels();
+const KernelSet* avx512_kernels();
+
+}  // namespace anvil::engine::kernels
