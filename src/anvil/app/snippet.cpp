@@ -50,21 +50,29 @@ std::string make_snippet(std::string_view text, const std::vector<std::string>& 
     }
   }
 
+  // Budget in code points, "…" marks included: a leading one when the window does not start the
+  // chunk, a trailing one when a sentence had to be cut.
+  const size_t budget = max_code_points - (best > 0 ? 1 : 0);
   std::string out;
   size_t used = 0;
   for (size_t i = best; i < sentences.size(); ++i) {
     std::string s = collapse_whitespace(text.substr(sentences[i].begin, sentences[i].end - sentences[i].begin));
-    size_t n = text::count_code_points(s);
-    if (used + n > max_code_points) {
+    if (s.empty()) continue;
+    // Chinese and Japanese sentences follow each other without a space.
+    size_t pos = 0;
+    const bool joins_without_space = out.empty() || text::is_cjk(text::decode_utf8(s, pos));
+    const size_t sep = joins_without_space ? 0 : 1;
+    const size_t n = text::count_code_points(s);
+    if (used + sep + n > budget) {
       if (out.empty()) {
-        out = s.substr(0, text::byte_offset_of_code_point(s, max_code_points));
+        out = s.substr(0, text::byte_offset_of_code_point(s, budget - 1));
         out += "…";
       }
       break;
     }
-    if (!out.empty()) out += ' ';
+    if (sep) out += ' ';
     out += s;
-    used += n + 1;
+    used += sep + n;
   }
   if (best > 0) out = "…" + out;
   return out;
