@@ -17,6 +17,8 @@ packages=(
   libopenblas-dev libhnswlib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # test oracles: the PyTorch reference models (tests/engine/reference/) and NumPy quant oracles
+  python3-torch python3-numpy
 )
 
 missing=()
