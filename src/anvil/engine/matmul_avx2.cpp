@@ -53,11 +53,13 @@ void q8_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const int64_t nb = n_in / 32;
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
   __m256 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs));
     const __m256i aw = _mm256_sign_epi8(w, w);  // |w| as unsigned
     const float dw = _cvtsh_ss(blocks[b].d);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + tt * n_in + 32 * b));
@@ -65,6 +67,7 @@ void q8_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * a.d[tt * nb + b]), acc[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
@@ -75,12 +78,14 @@ void q4_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const auto* blocks = reinterpret_cast<const BlockQ4_0*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
     // Elements 0..15 are the low nibbles, 16..31 the high ones.
     const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low4);
     const float dw = _cvtsh_ss(blocks[b].d);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + tt * n_in + 32 * b));
@@ -89,6 +94,7 @@ void q4_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * a.d[tt * nb + b]), acc[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
@@ -102,6 +108,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[NT], accm[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = accm[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ4_K& blk = blocks[i];
@@ -121,10 +128,12 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
     }
     const __m256i mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
     const float d = _cvtsh_ss(blk.d), dmin = _cvtsh_ss(blk.dmin);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
       __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 16
       for (int j = 0; j < 8; ++j) {
         const __m256i p = _mm256_maddubs_epi16(codes[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * j)));
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
@@ -135,6 +144,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(_mm256_sub_ps(acc[t], accm[t]));
 }
 
@@ -144,6 +154,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
   __m256 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ6_K& blk = blocks[i];
@@ -165,10 +176,12 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
     // 16 sub-block scales as int16, against the bsums: the -32 offset of every code.
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
     const float d = _cvtsh_ss(blk.d);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
       __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 16
       for (int k = 0; k < 8; ++k) {
         const __m256i p = _mm256_maddubs_epi16(codes[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k)));
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scales[k]));
@@ -178,6 +191,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * a.d[tt * nb + i]), acc[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
@@ -231,16 +245,19 @@ struct LoadBF16 {
 template <typename L, int NT>
 void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
   __m256 acc0[NT], acc1[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n_in; i += 16) {
     const __m256 w0 = L::load(row, i), w1 = L::load(row, i + 8);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const float* xt = x + (t0 + t) * n_in + i;
       acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt), acc0[t]);
       acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), acc1[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) {
     float s = hsum(_mm256_add_ps(acc0[t], acc1[t]));
     for (int64_t j = i; j < n_in; ++j) s += L::one(row, j) * x[(t0 + t) * n_in + j];
@@ -307,16 +324,19 @@ inline void store_n(float* y, __m256 v, int n) {
 template <int NR>
 void gemm_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, int n_rows) {
   __m256 c0[NR], c1[NR];
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm256_setzero_ps();
   for (int64_t k = 0; k < n_in; ++k) {
     const __m256 w0 = _mm256_load_ps(panel + 16 * k);
     const __m256 w1 = _mm256_load_ps(panel + 16 * k + 8);
+#pragma GCC unroll 16
     for (int t = 0; t < NR; ++t) {
       const __m256 xb = _mm256_broadcast_ss(x + t * n_in + k);
       c0[t] = _mm256_fmadd_ps(w0, xb, c0[t]);
       c1[t] = _mm256_fmadd_ps(w1, xb, c1[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) {
     store_n(y + t * ldy, c0[t], n_rows);
     if (n_rows > 8) store_n(y + t * ldy + 8, c1[t], n_rows - 8);

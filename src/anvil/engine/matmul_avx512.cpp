@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "anvil/engine/cpu_features.h"
@@ -110,41 +111,59 @@ struct Q4_0Unpack {
 };
 
 // y_t = sum_b d_w[b] * d_a[t,b] * sum_i (c_i - offset) * q_i: the offset part comes in through
-// the lane start values, so each pair of blocks costs one vpdpbusd, one convert and two f32 ops
-// per token.
+// the lane start values. Blocks go in groups of 16: one gather brings the 16 f16 weight scales,
+// times the 16 activation scales gives each block's combined scale, and a permute hands each
+// pair of blocks its two scales (8 lanes each). Per pair and token: vpdpbusd, convert, permute,
+// FMA.
 template <typename U, int NT>
 void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / 32;
   const int64_t lanes = n_in / 4;
   __m512 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    const uint8_t* blk = row + b * U::kBlockBytes;
-    const __m512i w = U::pair(blk);
-    const __m512 dw = pair_scale(blk, blk + U::kBlockBytes);
-    for (int t = 0; t < NT; ++t) {
-      const int64_t tt = t0 + t;
-      const __m512i init = _mm512_loadu_si512(a.lane + tt * lanes + 8 * b);
-      const __m512i q = _mm512_loadu_si512(a.qs + tt * n_in + 32 * b);
-      const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
-      const __m512 s = _mm512_mul_ps(dw, _mm512_loadu_ps(a.dexp + tt * lanes + 8 * b));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+  const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32(U::kBlockBytes));
+  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (int64_t g0 = 0; g0 < nb; g0 += 16) {
+    const int gb = static_cast<int>(std::min<int64_t>(16, nb - g0));
+    const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
+    const uint8_t* grp = row + g0 * U::kBlockBytes;
+    // Each gathered dword holds a block's f16 scale in its low half.
+    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), gm, offsets, grp, 1);
+    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+    __m512 s16[NT];
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) s16[t] = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(gm, a.d + (t0 + t) * nb + g0));
+    int p = 0;
+    for (; 2 * p + 2 <= gb; ++p) {
+      const int64_t b = g0 + 2 * p;
+      const __m512i w = U::pair(row + b * U::kBlockBytes);
+      const __m512i idx = _mm512_add_epi32(pair_idx, _mm512_set1_epi32(2 * p));
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tt = t0 + t;
+        const __m512i init = _mm512_loadu_si512(a.lane + tt * lanes + 8 * b);
+        const __m512i q = _mm512_loadu_si512(a.qs + tt * n_in + 32 * b);
+        const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, s16[t]), acc[t]);
+      }
+    }
+    if (2 * p < gb) {  // odd block count: the upper 8 lanes see zero activations and zero starts
+      const int64_t b = g0 + 2 * p;
+      const __m512i w = U::single(row + b * U::kBlockBytes);
+      const __m512i idx = _mm512_set1_epi32(2 * p);
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tt = t0 + t;
+        const __m512i init = _mm512_maskz_loadu_epi32(0x00FF, a.lane + tt * lanes + 8 * b);
+        const __m512i q = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, a.qs + tt * n_in + 32 * b);
+        const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, s16[t]), acc[t]);
+      }
     }
   }
-  if (b < nb) {  // odd block count: the upper 8 lanes see zero activations and zero starts
-    const uint8_t* blk = row + b * U::kBlockBytes;
-    const __m512i w = U::single(blk);
-    const __m512 dw = _mm512_set1_ps(f16(blk));
-    for (int t = 0; t < NT; ++t) {
-      const int64_t tt = t0 + t;
-      const __m512i init = _mm512_maskz_loadu_epi32(0x00FF, a.lane + tt * lanes + 8 * b);
-      const __m512i q = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, a.qs + tt * n_in + 32 * b);
-      const __m512i dot = _mm512_dpbusd_epi32(init, w, q);
-      const __m512 s = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(0x00FF, a.dexp + tt * lanes + 8 * b));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
-    }
-  }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
@@ -163,6 +182,20 @@ void block32_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_
 
 // ---------------------------------------------------------------- q4_K rows (act block 256)
 
+// The 8 six-bit scales and mins of a q4_K block as bytes of two uint64 (scale_min_k4 for all j at
+// once, in 32-bit registers: no byte stores that a vector load would have to wait for).
+inline void unpack_scales_k4(const uint8_t* q, uint64_t* scales, uint64_t* mins) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, q, 4);
+  std::memcpy(&u1, q + 4, 4);
+  std::memcpy(&u2, q + 8, 4);
+  const uint32_t sc_lo = u0 & 0x3f3f3f3fu, m_lo = u1 & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u);
+  *scales = sc_lo | (static_cast<uint64_t>(sc_hi) << 32);
+  *mins = m_lo | (static_cast<uint64_t>(m_hi) << 32);
+}
+
 // Per super-block: y += d_a * (d * sum_j sc_j * dot_j - dmin * sum_j m_j * asum_j), with dot_j
 // the code . activation sum of sub-block j (32 elements) and asum_j from the activation bsums.
 template <int NT>
@@ -171,6 +204,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
   __m512 acc[NT];
   __m256 accm[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) {
     acc[t] = _mm512_setzero_ps();
     accm[t] = _mm256_setzero_ps();
@@ -179,34 +213,33 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ4_K& blk = blocks[i];
-    alignas(16) uint8_t sc[16] = {};
-    alignas(32) int16_t mins[16];
-    for (int j = 0; j < 8; ++j) {
-      uint8_t s, m;
-      scale_min_k4(j, blk.scales, &s, &m);
-      sc[j] = s;
-      mins[2 * j] = mins[2 * j + 1] = m;
-    }
+    uint64_t sc8, m8;
+    unpack_scales_k4(blk.scales, &sc8, &m8);
     const float d = _cvtsh_ss(blk.d);
     const float dmin = _cvtsh_ss(blk.dmin);
     // Lane scale of sub-blocks 2c (lanes 0..7) and 2c+1 (lanes 8..15), times d.
-    const __m512 scf = _mm512_mul_ps(
-        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)))),
-        _mm512_set1_ps(d));
+    const __m512 scf = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(sc8)))),
+                                     _mm512_set1_ps(d));
     __m512i codes[4];
     __m512 lane_scale[4];
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       const __m512i x = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c)));
       codes[c] = _mm512_and_si512(_mm512_srlv_epi64(x, shift), low4);
-      const __m512i idx = _mm512_set_epi32(2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1,
-                                           2 * c + 1, 2 * c + 1, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c);
+      const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                                           _mm512_set1_epi32(2 * c));
       lane_scale[c] = _mm512_permutexvar_ps(idx, scf);
     }
-    const __m256i mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+    // [m0, m0, m1, m1, ..., m7, m7] as int16, against the 16 bsums of the block.
+    const __m256i mins16 = _mm256_cvtepu8_epi16(
+        _mm_shuffle_epi8(_mm_cvtsi64_si128(static_cast<long long>(m8)),
+                         _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0)));
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
       __m512 accb = _mm512_setzero_ps();
+#pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) {
         const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[c], _mm512_loadu_si512(q + 64 * c));
         accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[c], accb);
@@ -217,6 +250,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) - hsum256(accm[t]);
 }
 
@@ -229,6 +263,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const int64_t nb = n_in / kQK_K;
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
   __m512 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i top2 = _mm512_set1_epi8(0x30);
@@ -242,6 +277,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
         _mm512_set1_ps(_cvtsh_ss(blk.d)));
     __m512i codes[4];
     __m512 lane_scale[4];
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m512i x = _mm512_loadu_si512(blk.ql + 64 * h);
       const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
@@ -250,17 +286,19 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(x, 4), low4,
                                                    _mm512_and_si512(_mm512_srlv_epi64(hb, shr23), top2), 0xEA);
     }
+#pragma GCC unroll 4
     for (int g = 0; g < 4; ++g) {
-      const __m512i idx = _mm512_set_epi32(4 * g + 3, 4 * g + 3, 4 * g + 3, 4 * g + 3, 4 * g + 2, 4 * g + 2,
-                                           4 * g + 2, 4 * g + 2, 4 * g + 1, 4 * g + 1, 4 * g + 1, 4 * g + 1,
-                                           4 * g, 4 * g, 4 * g, 4 * g);
+      const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
+                                           _mm512_set1_epi32(4 * g));
       lane_scale[g] = _mm512_permutexvar_ps(idx, scf);
     }
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
       const int32_t* ln = a.lane + tt * lanes + i * 64;
       __m512 accb = _mm512_setzero_ps();
+#pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(ln + 16 * g), codes[g], _mm512_loadu_si512(q + 64 * g));
         accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[g], accb);
@@ -268,6 +306,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       acc[t] = _mm512_fmadd_ps(accb, _mm512_set1_ps(a.d[tt * nb + i]), acc[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
@@ -327,10 +366,12 @@ struct LoadBF16 {
 template <typename L, int NT>
 void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
   __m512 acc0[NT], acc1[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n_in; i += 32) {
     const __m512 w0 = L::load(row, i), w1 = L::load(row, i + 16);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const float* xt = x + (t0 + t) * n_in + i;
       acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), acc0[t]);
@@ -340,10 +381,12 @@ void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, flo
   for (; i < n_in; i += 16) {
     const __mmask16 m = n_in - i >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n_in - i)) - 1);
     const __m512 w0 = L::load_tail(row, i, m);
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       acc0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + (t0 + t) * n_in + i), acc0[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(_mm512_add_ps(acc0[t], acc1[t]));
 }
 
@@ -399,16 +442,19 @@ template <int NR>
 void gemm_f32_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, __mmask16 m0,
                    __mmask16 m1) {
   __m512 c0[NR], c1[NR];
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
   for (int64_t k = 0; k < n_in; ++k) {
     const __m512 w0 = _mm512_load_ps(panel + 32 * k);
     const __m512 w1 = _mm512_load_ps(panel + 32 * k + 16);
+#pragma GCC unroll 16
     for (int t = 0; t < NR; ++t) {
       const __m512 xb = _mm512_set1_ps(x[t * n_in + k]);
       c0[t] = _mm512_fmadd_ps(w0, xb, c0[t]);
       c1[t] = _mm512_fmadd_ps(w1, xb, c1[t]);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) {
     _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
     _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
@@ -497,10 +543,12 @@ template <int NR>
 void gemm_bf16_tile(const uint16_t* panel, int64_t n_in, const uint16_t* x, float* y, int64_t ldy, __mmask16 m0,
                     __mmask16 m1) {
   __m512 c0[NR], c1[NR];
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
   for (int64_t k = 0; k < n_in; k += 2) {
     const __m512bh w0 = (__m512bh)_mm512_load_si512(panel + 32 * k);
     const __m512bh w1 = (__m512bh)_mm512_load_si512(panel + 32 * k + 32);
+#pragma GCC unroll 16
     for (int t = 0; t < NR; ++t) {
       uint32_t pair;
       std::memcpy(&pair, x + t * n_in + k, 4);
@@ -509,6 +557,7 @@ void gemm_bf16_tile(const uint16_t* panel, int64_t n_in, const uint16_t* x, floa
       c1[t] = _mm512_dpbf16_ps(c1[t], w1, xb);
     }
   }
+#pragma GCC unroll 16
   for (int t = 0; t < NR; ++t) {
     _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
     _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
