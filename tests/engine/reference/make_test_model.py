@@ -23,8 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 
 # llama.cpp's LLAMA_FTYPE for general.file_type.
-_FILE_TYPE = {g.F32: 0, g.F16: 1, g.BF16: 32}
-_TYPE_BY_NAME = {"f32": g.F32, "f16": g.F16, "bf16": g.BF16}
+_FILE_TYPE = {g.F32: 0, g.F16: 1, g.BF16: 32, 8: 7, 2: 2, 12: 14, 14: 18}  # llama_ftype
+# Quantized types are encoded by quants.py (ggml's reference quantizers, byte for byte).
+_TYPE_BY_NAME = {"f32": g.F32, "f16": g.F16, "bf16": g.BF16, "q8_0": 8, "q4_0": 2, "q4_k": 12,
+                 "q6_k": 14}
 _POOLING = {"none": 0, "mean": 1, "cls": 2, "last": 3, "rank": 4}
 # Token types (llama.cpp's llama_token_type).
 _CONTROL, _UNUSED = 3, 5
@@ -64,7 +66,7 @@ class Spec:
 
 
 PRESETS = {
-    "tiny-llama": Spec("llama", 2, 64, 4, 176, 256, "ggml-vocab-llama-spm.gguf", kv_heads=4),
+    "tiny-llama": Spec("llama", 2, 64, 4, 192, 256, "ggml-vocab-llama-spm.gguf", kv_heads=4),
     "tiny-mistral": Spec("llama", 2, 128, 8, 256, 256, "ggml-vocab-llama-spm.gguf", kv_heads=2,
                          rope_base=1e6),
     "tiny-qwen2": Spec("qwen2", 2, 64, 4, 160, 256, "ggml-vocab-gpt-2.gguf", kv_heads=2, tied=True,
@@ -167,8 +169,19 @@ class ModelWriter:
         """A tensor of NumPy shape `shape` ([n_out, n_in] for linear weights)."""
         tid = g.F32 if (f32 or len(shape) == 1) else self.wtype
         seed = self.seed
+        if tid in (g.F32, g.F16, g.BF16):
+            self.w.add_tensor(name, tuple(reversed(shape)), tid,
+                              lambda: _normal(seed, name, shape, std, mean))
+            return
+        block = g.GGML_TYPES[tid][1]
+        if shape[-1] % block:
+            raise SystemExit(f"{name}: rows of {shape[-1]} values cannot be {g.ggml_type_name(tid)} "
+                             f"(blocks of {block}); pick other sizes or another --type")
+        import quants  # noqa: PLC0415
+
         self.w.add_tensor(name, tuple(reversed(shape)), tid,
-                          lambda: _normal(seed, name, shape, std, mean))
+                          lambda: (quants.quantize(c, tid).tobytes()
+                                   for c in _normal(seed, name, shape, std, mean)))
 
     def linear(self, name: str, n_out: int, n_in: int, bias: bool = False) -> None:
         # Fan-in scaling: every layer moves the residual stream by O(1), so a wrong RoPE, mask or

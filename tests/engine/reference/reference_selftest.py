@@ -193,6 +193,14 @@ def test_decoders(d: str) -> None:
     m32, m16 = ref.load(make_model(d, "tiny-llama")), ref.load(make_model(d, "tiny-llama", g.F16))
     w32, w16 = m32.w["blk.0.attn_q.weight"].numpy(), m16.w["blk.0.attn_q.weight"].numpy()
     check(np.array_equal(w16, w32.astype(np.float16).astype(np.float64)), "f16 file: weights are the f32 ones rounded")
+    import quants  # noqa: PLC0415
+    for tname, tid in (("q8_0", 8), ("q4_0", 2)):
+        mq = ref.load(make_model(d, "tiny-llama", tid))
+        wq = mq.w["blk.0.ffn_down.weight"].numpy()
+        w32d = m32.w["blk.0.ffn_down.weight"].numpy().astype(np.float32)
+        want = quants.dequantize(quants.quantize(w32d, tid), tid, w32d.size).reshape(w32d.shape)
+        check(np.array_equal(wq, want.astype(np.float64)) and not np.array_equal(wq, w32d),
+              f"{tname} file: weights are quants.py's encoding of the f32 ones, dequantized")
     m32f = ref.load(make_model(d, "tiny-llama"), torch.float32)
     with torch.no_grad():
         diff = float((ref.decoder_logits(m32f, ids).double() - ref.decoder_logits(m32, ids)).abs().max())
