@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
+#include "anvil/engine/cpu_features.h"
 #include "anvil/engine/fp16.h"
 #include "anvil/engine/kv_cache.h"
 #include "anvil/engine/ops.h"
@@ -168,11 +169,17 @@ TEST_P(LlamaAttention, MatchesNaiveCausalGqa) {
   const auto junk = random_vector(total * kv_dim, 12);
   (*cache)->write(0, 0, total, junk.data(), junk.data());
   const auto q = random_vector(c.n * s.n_head * c.head_dim, 13, 1.5f);
-  std::vector<float> out(q.size(), -7.0f);
-  core::ThreadPool pool(1);
-  attention(s, q.data(), **cache, 1, c.pos0, c.n, out.data(), c.threads ? &pool : nullptr);
   const auto expect = naive_attention(q, k, v, s, c.pos0, c.n);
-  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expect[i], 2e-5) << i;
+  core::ThreadPool pool(1);
+  for (CpuLevel level : {detected_cpu_level(), CpuLevel::kPortable}) {
+    set_cpu_level(level);
+    std::vector<float> out(q.size(), -7.0f);
+    attention(s, q.data(), **cache, 1, c.pos0, c.n, out.data(), c.threads ? &pool : nullptr);
+    for (size_t i = 0; i < out.size(); ++i) {
+      ASSERT_NEAR(out[i], expect[i], 2e-5) << i << " with " << ops_kernels_name();
+    }
+  }
+  set_cpu_level(std::nullopt);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -187,7 +194,7 @@ INSTANTIATE_TEST_SUITE_P(
 // Every AVX2 inner loop equals the portable one (to rounding) on sizes around the vector width.
 TEST(LlamaOps, Avx2KernelsMatchPortable) {
   const ops_detail::OpsKernels* fast = ops_detail::avx2_ops();
-  if (!fast || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+  if (!fast || detected_cpu_level() < CpuLevel::kAvx2) {
     GTEST_SKIP() << "no AVX2/FMA on this CPU";
   }
   const ops_detail::OpsKernels& ref = ops_detail::portable_ops();

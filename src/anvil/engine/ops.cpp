@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
+#include "anvil/engine/cpu_features.h"
 #include "anvil/engine/fp16.h"
 #include "anvil/engine/kv_cache.h"
 #include "anvil/engine/ops_kernels.h"
@@ -79,21 +78,10 @@ namespace {
 
 using ops_detail::OpsKernels;
 
-const OpsKernels& choose_kernels() {
-  const char* forced = std::getenv("ANVIL_CPU");
-  if (forced && std::strcmp(forced, "portable") == 0) return ops_detail::portable_ops();
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      ops_detail::avx2_ops() != nullptr) {
-    // F16C comes with every AVX2 CPU; GCC's __builtin_cpu_supports cannot name it.
-    return *ops_detail::avx2_ops();
-  }
-  return ops_detail::portable_ops();
-}
-
+// Chosen per operator call (not cached) so that set_cpu_level() in tests takes effect.
 const OpsKernels& kernels() {
-  static const OpsKernels& k = choose_kernels();
-  return k;
+  if (cpu_level() >= CpuLevel::kAvx2 && ops_detail::avx2_ops() != nullptr) return *ops_detail::avx2_ops();
+  return ops_detail::portable_ops();
 }
 
 // Runs fn(begin, end) over [0, n) in chunks of at least `min_chunk`, on the pool when it is worth it.
