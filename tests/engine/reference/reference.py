@@ -6,6 +6,7 @@ oracle of the C++ parity tests, so it shares no code with the engine.
     /usr/bin/python3 reference.py generate --model m.gguf --tokens 1,2,3 -n 32 --out x.txt
     /usr/bin/python3 reference.py embed    --model e.gguf --tokens "101,7,102;101,8,9,102" --out x.f32
     /usr/bin/python3 reference.py rerank   --model r.gguf --pairs "7,8|9,10;7|11" --out x.f32
+    /usr/bin/python3 reference.py hidden   --model m.gguf --tokens 1,2,3 --layers 1 --out x.f32
     /usr/bin/python3 reference.py selftest
 
 Outputs are raw little-endian float32, row-major, no header (layouts in docs/MODELS.md).
@@ -292,6 +293,15 @@ def cmd_generate(m: Model, a) -> None:
             f.write(f"{tok} {margin:.9g}\n")
 
 
+def cmd_hidden(m: Model, a) -> None:
+    ids = parse_ids(a.tokens)
+    if m.arch == "bert":
+        x = bert_hidden(m, ids, segments_for(m, ids) if a.pair_segments else [0] * len(ids), a.layers)
+    else:
+        x = decoder_hidden(m, ids, a.layers)
+    write_f32(a.out, x.numpy())
+
+
 def cmd_embed(m: Model, a) -> None:
     rows = [embed(m, parse_ids(s), a.pooling).numpy() for s in a.tokens.split(";")]
     write_f32(a.out, np.concatenate([r.reshape(-1, m.hp["n_embd"]) for r in rows]))
@@ -330,6 +340,11 @@ def main(argv: Optional[list] = None) -> int:
     p = sub.add_parser("rerank", parents=[common])
     p.add_argument("--pairs", help="QUERY_IDS|DOC_IDS;... without special tokens")
     p.add_argument("--tokens", help="full sequences [CLS] q [SEP] d [SEP];...")
+    p = sub.add_parser("hidden", parents=[common],
+                       help="the residual stream after --layers layers (0: the embeddings)")
+    p.add_argument("--tokens", required=True)
+    p.add_argument("--layers", type=int, help="default: all")
+    p.add_argument("--pair-segments", action="store_true", help="bert: segment ids of a pair")
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     if a.cmd == "selftest":
@@ -337,12 +352,12 @@ def main(argv: Optional[list] = None) -> int:
         return reference_selftest.run()
     m = load(a.model, torch.float64 if a.dtype == "float64" else torch.float32)
     want = {"logits": ("llama", "qwen2"), "generate": ("llama", "qwen2"), "embed": ("bert",),
-            "rerank": ("bert",)}[a.cmd]
+            "rerank": ("bert",), "hidden": ("llama", "qwen2", "bert")}[a.cmd]
     if m.arch not in want:
         raise SystemExit(f"{a.cmd}: needs a {' or '.join(want)} model, {a.model} is {m.arch}")
     with torch.no_grad():
         {"logits": cmd_logits, "generate": cmd_generate, "embed": cmd_embed,
-         "rerank": cmd_rerank}[a.cmd](m, a)
+         "rerank": cmd_rerank, "hidden": cmd_hidden}[a.cmd](m, a)
     return 0
 
 
