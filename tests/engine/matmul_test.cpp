@@ -13,12 +13,15 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
 #include "anvil/engine/cpu_features.h"
 #include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/parallel.h"
 #include "anvil/engine/quants.h"
 
 namespace anvil::engine {
@@ -269,6 +272,57 @@ TEST(MatmulTest, ZeroTokensOrRowsWritesNothing) {
   matmul(w.view(), x.data(), 0, y, nullptr);
   EXPECT_EQ(y[0], 1);
   EXPECT_EQ(y[2], 3);
+}
+
+// parallel_run: every index exactly once, for any pool size, back to back (workers spinning or
+// asleep between jobs) and from several threads at once (one caller gets the team, the others
+// fall back to the thread pool).
+TEST(ParallelRunTest, EveryIndexExactlyOnce) {
+  for (size_t helpers : {0, 1, 3}) {
+    core::ThreadPool pool(helpers);
+    for (int64_t n : {1, 2, 7, 64, 1000}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        parallel_run(&pool, n, [&](int64_t i) { hits[static_cast<size_t>(i)].fetch_add(1); });
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << "helpers " << helpers << " n " << n << " index " << i;
+        }
+      }
+    }
+  }
+  std::vector<int> inline_hits(5, 0);
+  parallel_run(nullptr, 5, [&](int64_t i) { ++inline_hits[static_cast<size_t>(i)]; });
+  EXPECT_EQ(inline_hits, std::vector<int>(5, 1));
+}
+
+TEST(ParallelRunTest, ConcurrentCallersAllComplete) {
+  core::ThreadPool pool(1);
+  std::atomic<int64_t> total{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c) {
+    callers.emplace_back([&] {
+      for (int round = 0; round < 300; ++round) {
+        std::atomic<int64_t> sum{0};
+        parallel_run(&pool, 16, [&](int64_t i) { sum.fetch_add(i + 1); });
+        EXPECT_EQ(sum.load(), 16 * 17 / 2);
+        total.fetch_add(sum.load());
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(total.load(), 4 * 300 * (16 * 17 / 2));
+}
+
+TEST(ParallelRunTest, MatmulWithPoolEqualsWithout) {
+  const Weights w = make_weights(GgmlType::kQ4_0, 512, 301, 3);
+  core::ThreadPool pool(3);
+  for (int64_t n_tokens : {1, 2, 9}) {
+    const auto x = make_acts(n_tokens, 512, 4);
+    std::vector<float> a(static_cast<size_t>(n_tokens * 301)), b(a.size());
+    matmul(w.view(), x.data(), n_tokens, a.data(), nullptr);
+    matmul(w.view(), x.data(), n_tokens, b.data(), &pool);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << n_tokens;  // same kernels, same order
+  }
 }
 
 }  // namespace
