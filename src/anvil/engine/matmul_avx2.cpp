@@ -98,6 +98,40 @@ void q4_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
+// q5_0: q4_0's nibbles (at byte 6) plus bit j of the 32-bit qh as bit 4 of element j.
+template <int NT>
+void q5_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
+  const int64_t nb = n_in / 32;
+  const int64_t lanes = n_in / 4;
+  const auto* blocks = reinterpret_cast<const BlockQ5_0*>(row);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  // Byte i of the expansion tests bit i % 8 of qh byte i / 8.
+  const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  __m256 acc[NT];
+#pragma GCC unroll 16
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+    uint32_t qh;
+    std::memcpy(&qh, blocks[b].qh, 4);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)), spread);
+    const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+    const __m256i codes = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low4), high);
+    const float dw = _cvtsh_ss(blocks[b].d);
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tt = t0 + t;
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + tt * n_in + 32 * b));
+      const __m256i init = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lane + tt * lanes + 8 * b));
+      const __m256i dot = _mm256_add_epi32(dot_u8s8(codes, q), init);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * a.d[tt * nb + b]), acc[t]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
 // ---------------------------------------------------------------- q4_K / q6_K rows (act block 256)
 
 // Sub-block scales enter through madd's second operand, so the integer sum of a super-block is
@@ -199,6 +233,8 @@ template <int NT>
 struct Q8_0Row { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q8_0_row<NT>(r, n, a, t0, o); } };
 template <int NT>
 struct Q4_0Row { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q4_0_row<NT>(r, n, a, t0, o); } };
+template <int NT>
+struct Q5_0Row { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q5_0_row<NT>(r, n, a, t0, o); } };
 template <int NT>
 struct Q4KRow { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q4_k_row<NT>(r, n, a, t0, o); } };
 template <int NT>
@@ -369,6 +405,7 @@ KernelSet make_set() {
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
   k.quant[id(GgmlType::kQ8_0)] = {quant_rows<Q8_0Row>, 32, 0};
   k.quant[id(GgmlType::kQ4_0)] = {quant_rows<Q4_0Row>, 32, 8};
+  k.quant[id(GgmlType::kQ5_0)] = {quant_rows<Q5_0Row>, 32, 16};
   k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 256, 0};
   k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 256, 0};
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;

@@ -110,6 +110,30 @@ struct Q4_0Unpack {
   }
 };
 
+// q5_0: the q4_0 nibbles (at byte 6) plus a fifth bit per element from the block's 32-bit qh,
+// which in element order is exactly a byte mask: bit j of block b's qh -> byte 32b + j.
+struct Q5_0Unpack {
+  static constexpr int kBlockBytes = 22;
+  static uint32_t high_bits(const uint8_t* blk) {
+    uint32_t qh;
+    std::memcpy(&qh, blk + 2, 4);
+    return qh;
+  }
+  static __m512i pair(const uint8_t* b0) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 6)));
+    const __m256i hi = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + kBlockBytes + 6)));
+    const __m512i x = Q4_0Unpack::nibbles(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+    const __mmask64 m = high_bits(b0) | (static_cast<uint64_t>(high_bits(b0 + kBlockBytes)) << 32);
+    return _mm512_mask_add_epi8(x, m, x, _mm512_set1_epi8(16));
+  }
+  static __m512i single(const uint8_t* b0) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 6)));
+    const __m512i x = Q4_0Unpack::nibbles(_mm512_castsi256_si512(lo));
+    return _mm512_mask_add_epi8(x, static_cast<__mmask64>(high_bits(b0)), x, _mm512_set1_epi8(16));
+  }
+};
+
 // y_t = sum_b d_w[b] * d_a[t,b] * sum_i (c_i - offset) * q_i: the offset part comes in through
 // the lane start values. Blocks go in groups of 16: one gather brings the 16 f16 weight scales,
 // times the 16 activation scales gives each block's combined scale, and a permute hands each
@@ -582,6 +606,7 @@ KernelSet make_set() {
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
   k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 32, 128};
   k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 32, 8};
+  k.quant[id(GgmlType::kQ5_0)] = {block32_rows<Q5_0Unpack>, 32, 16};
   k.quant[id(GgmlType::kQ4_K)] = {KQuantRows<Q4KRow>::run, 256, 0};
   k.quant[id(GgmlType::kQ6_K)] = {KQuantRows<Q6KRow>::run, 256, 32};
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
