@@ -3,7 +3,6 @@
 // reference-dequantized weights and the activations. Error bounds per path (derivations in
 // docs/QUANTIZATION.md, "Accuracy"), on top of f32 accumulation (1e-5 * sum |w x| + 1e-6):
 //   int8 activations (quantized rows):   sum_i |w_i| * amax(x in its 256-block) / 254, * 1.01
-//   bf16 panels: weights and activations rounded to bf16: 2^-7 * sum |w x|
 // and, tighter, against the exact product of the operands each path really multiplies.
 #include "anvil/engine/matmul.h"
 
@@ -51,8 +50,7 @@ const char* path_name(MatmulPath p) {
     case MatmulPath::kPortable: return "portable";
     case MatmulPath::kFloatRows: return "float rows";
     case MatmulPath::kQuantRows: return "int8 rows";
-    case MatmulPath::kPanelF32: return "f32 panel";
-    case MatmulPath::kPanelBf16: return "bf16 panel";
+    case MatmulPath::kPanel: return "f32 panel";
   }
   return "?";
 }
@@ -108,17 +106,8 @@ std::vector<double> q8_emulated(const float* x, int64_t n, int block) {
   return out;
 }
 
-double bf16_rounded(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  float r;
-  std::memcpy(&r, &u, 4);
-  return r;
-}
-
 // Two checks per output: (1) against the exact product of the values the path really
-// multiplies (int8-rounded activations, bf16-rounded operands), within f32 accumulation error,
+// multiplies (int8-rounded activations on the int8 paths), within f32 accumulation error,
 // which catches any wrong scale or code; (2) against the exact product of the dequantized
 // weights and the f32 activations, within the documented end-to-end bound of the path.
 void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_tokens, core::ThreadPool* pool,
@@ -137,9 +126,6 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
     const float* xt = x.data() + t * w.n_in;
     std::vector<double> xe(xt, xt + w.n_in);  // effective activations
     if (path == MatmulPath::kQuantRows) xe = q8_emulated(xt, w.n_in, act_block);
-    if (path == MatmulPath::kPanelBf16) {
-      for (int64_t i = 0; i < w.n_in; ++i) xe[static_cast<size_t>(i)] = bf16_rounded(xt[i]);
-    }
     std::vector<double> amax256(static_cast<size_t>((w.n_in + 255) / 256), 0.0);
     for (int64_t i = 0; i < w.n_in; ++i) {
       auto& m = amax256[static_cast<size_t>(i / 256)];
@@ -153,7 +139,7 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
         ref += double(wo[i]) * double(xt[i]);
         abs_sum += std::fabs(double(wo[i]) * double(xt[i]));
         q8_bound += std::fabs(double(wo[i])) * amax256[si / 256] / 254.0;
-        const double we = path == MatmulPath::kPanelBf16 ? bf16_rounded(wo[i]) : double(wo[i]);
+        const double we = wo[i];
         eff += we * xe[si];
         eff_abs += std::fabs(we * xe[si]);
       }
@@ -161,7 +147,6 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
       const double tight = 3e-5 * eff_abs + 1e-6;
       double loose = 1e-5 * abs_sum + 1e-6;
       if (path == MatmulPath::kQuantRows) loose += 1.01 * q8_bound;
-      if (path == MatmulPath::kPanelBf16) loose += 0x1p-7 * abs_sum;
       if (!(std::fabs(got - eff) <= tight) || !(std::fabs(got - ref) <= loose)) {
         ADD_FAILURE() << what << " path " << path_name(path) << " token " << t << " row " << o << ": got " << got
                       << ", exact product of the path's operands " << eff << " (tolerance " << tight

@@ -6,8 +6,8 @@
 //   rows      few tokens (decode): q4_0/q8_0/q4_K/q6_K rows against int8-quantized activations;
 //             f32/f16/bf16 rows against the f32 activations. Memory-bound: each weight row is
 //             streamed once and reused for every token while it sits in L1.
-//   panel     many tokens (prompt): a panel of weight rows dequantized once into a packed f32 or
-//             bf16 layout, then a register-blocked micro-kernel over all tokens (compute-bound).
+//   panel     many tokens (prompt): a panel of weight rows dequantized once into a packed f32
+//             layout, then a register-blocked micro-kernel over all tokens (compute-bound).
 #include "anvil/engine/matmul.h"
 
 #include <algorithm>
@@ -42,10 +42,6 @@ const KernelSet* kernel_set(CpuLevel level) {
 }
 
 int type_index(GgmlType t) { return static_cast<int>(t); }
-
-bool is_float_type(GgmlType t) {
-  return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16;
-}
 
 // f32 dot product with 8 independent accumulators, so the compiler can keep them in vector
 // registers without reassociating a single sum (which -O2 will not do for floats).
@@ -172,28 +168,21 @@ int64_t row_grain(int64_t n_rows, core::ThreadPool* pool, int64_t align) {
 
 void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
                   core::ThreadPool* pool, const kernels::PanelKernels& pk) {
-  const void* xp = x;
-  thread_local std::vector<uint16_t> xbf;
-  if (pk.bf16) {
-    xbf.resize(static_cast<size_t>(n_tokens * w.n_in));
-    pk.to_bf16(x, n_tokens * w.n_in, xbf.data());
-    xp = xbf.data();
-  }
   const int64_t mr = pk.mr;
   const int64_t n_panels = (w.n_out + mr - 1) / mr;
   for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
-    thread_local std::vector<uint8_t> panel;
+    thread_local std::vector<float> panel;
     thread_local std::vector<float> scratch;
-    panel.resize(pk.panel_bytes(w.n_in) + 64);
+    panel.resize(pk.panel_floats(w.n_in) + 16);
     scratch.resize(static_cast<size_t>(mr * w.n_in));
     // 64-byte aligned panel start: the micro-kernels use aligned loads.
-    auto* pp = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
+    float* pp = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t r0 = p * mr;
       const int64_t rows = std::min(mr, w.n_out - r0);
       pk.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp,
               scratch.data());
-      pk.gemm(pp, w.n_in, rows, xp, n_tokens, y + r0, w.n_out);
+      pk.gemm(pp, w.n_in, rows, x, n_tokens, y + r0, w.n_out);
     }
   });
 }
@@ -203,11 +192,7 @@ kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in
   using kernels::MatmulPath;
   if (ks == nullptr) return MatmulPath::kPortable;
   const int ti = type_index(type);
-  const bool is_float = is_float_type(type);
-  const kernels::PanelKernels& pk = is_float ? ks->panel_f32 : ks->panel_quant;
-  if (n_tokens >= kPanelMinTokens && pk.gemm != nullptr) {
-    return pk.bf16 ? MatmulPath::kPanelBf16 : MatmulPath::kPanelF32;
-  }
+  if (n_tokens >= kPanelMinTokens && ks->panel.gemm != nullptr) return MatmulPath::kPanel;
   if (ks->quant[ti].fn != nullptr && n_in % ks->quant[ti].act_block == 0) return MatmulPath::kQuantRows;
   if (ks->floats[ti] != nullptr) return MatmulPath::kFloatRows;
   return MatmulPath::kPortable;
@@ -227,8 +212,8 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
   const KernelSet* ks = kernel_set(cpu_level());
   const int ti = type_index(w.type);
   const MatmulPath path = choose_path(ks, w.type, w.n_in, n_tokens);
-  if (path == MatmulPath::kPanelF32 || path == MatmulPath::kPanelBf16) {
-    matmul_panel(w, x, n_tokens, y, pool, is_float_type(w.type) ? ks->panel_f32 : ks->panel_quant);
+  if (path == MatmulPath::kPanel) {
+    matmul_panel(w, x, n_tokens, y, pool, ks->panel);
     return;
   }
   if (path == MatmulPath::kQuantRows) {

@@ -320,7 +320,7 @@ constexpr int kPanelRows = 16;   // two ymm of rows
 constexpr int kPanelTokens = 6;  // 12 accumulators + 2 weight registers + 1 broadcast
 
 // Panel [n_in][16]: rows dequantized into scratch [16][n_in], then transposed with gathers.
-void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
+void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, float* panel,
               float* scratch) {
   const DequantFn fn = avx2_dequantizer(type);
   for (int64_t r = 0; r < kPanelRows; ++r) {
@@ -336,7 +336,7 @@ void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
       dequantize_row(type, src, dst, n_in);
     }
   }
-  auto* p = static_cast<float*>(panel);
+  float* p = panel;
   const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
                                          _mm256_set1_epi32(static_cast<int>(n_in)));
   const float* hi = scratch + 8 * n_in;
@@ -379,10 +379,8 @@ void gemm_tile(const float* panel, int64_t n_in, const float* x, float* y, int64
   }
 }
 
-void gemm_f32(const void* panel_v, int64_t n_in, int64_t n_rows, const void* x_v, int64_t n_tokens, float* y,
+void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens, float* y,
               int64_t ldy) {
-  const auto* panel = static_cast<const float*>(panel_v);
-  const auto* x = static_cast<const float*>(x_v);
   const int rows = static_cast<int>(n_rows);
   int64_t t = 0;
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
@@ -411,8 +409,7 @@ KernelSet make_set() {
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
   k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
-  k.panel_f32 = {kPanelRows, false, pack_f32, nullptr, gemm_f32};
-  k.panel_quant = k.panel_f32;
+  k.panel = {kPanelRows, pack_f32, gemm_f32};
   for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
   return k;
 }

@@ -1,6 +1,5 @@
 // AVX-512 (F/BW/VL/DQ + VNNI) matmul kernels. Compiled with AVX-512 flags (see
-// cmake/modules.cmake); only called when cpu_level() is kAvx512. The bf16 panel micro-kernel
-// additionally needs AVX512-BF16 and is only used when the CPU reports it.
+// cmake/modules.cmake); only called when cpu_level() is kAvx512.
 //
 // Integer rows: weights stay in their blocks; 64 codes at a time are unpacked into one zmm as
 // unsigned bytes in the same order as the int8 activations, and vpdpbusd sums 4 products per
@@ -15,7 +14,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "anvil/engine/cpu_features.h"
 #include "anvil/engine/matmul_kernels.h"
 #include "anvil/engine/quants.h"
 #include "anvil/engine/quants_blocks.h"
@@ -449,10 +447,10 @@ void dequantize_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t 
 }
 
 // f32 panel: [n_in][32] (for each k, the 32 rows' values).
-void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
+void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, float* panel,
               float* scratch) {
   dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
-  auto* p = static_cast<float*>(panel);
+  float* p = panel;
   const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                          _mm512_set1_epi32(static_cast<int>(n_in)));
   const float* hi = scratch + 16 * n_in;
@@ -491,114 +489,31 @@ inline void row_masks(int64_t n_rows, __mmask16* m0, __mmask16* m1) {
   *m1 = static_cast<__mmask16>(all >> 16);
 }
 
-// Dispatches token tiles of kPanelTokens (and the remainder) to compile-time tile sizes.
-template <template <int> class Tile, typename T>
-void for_token_tiles(const void* panel, int64_t n_in, int64_t n_rows, const T* x, int64_t n_tokens, float* y,
-                     int64_t ldy) {
+// Token tiles of kPanelTokens, then the remainder with a compile-time tile size.
+void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens, float* y,
+              int64_t ldy) {
   __mmask16 m0, m1;
   row_masks(n_rows, &m0, &m1);
   int64_t t = 0;
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
-    Tile<kPanelTokens>::run(panel, n_in, x + t * n_in, y + t * ldy, ldy, m0, m1);
+    gemm_f32_tile<kPanelTokens>(panel, n_in, x + t * n_in, y + t * ldy, ldy, m0, m1);
   }
-  const auto rest = n_tokens - t;
-  const T* xt = x + t * n_in;
+  const float* xt = x + t * n_in;
   float* yt = y + t * ldy;
-  switch (rest) {
-    case 11: Tile<11>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 10: Tile<10>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 9: Tile<9>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 8: Tile<8>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 7: Tile<7>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 6: Tile<6>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 5: Tile<5>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 4: Tile<4>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 3: Tile<3>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 2: Tile<2>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 1: Tile<1>::run(panel, n_in, xt, yt, ldy, m0, m1); break;
+  switch (n_tokens - t) {
+    case 11: gemm_f32_tile<11>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 10: gemm_f32_tile<10>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 9: gemm_f32_tile<9>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 8: gemm_f32_tile<8>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 7: gemm_f32_tile<7>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 6: gemm_f32_tile<6>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 5: gemm_f32_tile<5>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 4: gemm_f32_tile<4>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 3: gemm_f32_tile<3>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 2: gemm_f32_tile<2>(panel, n_in, xt, yt, ldy, m0, m1); break;
+    case 1: gemm_f32_tile<1>(panel, n_in, xt, yt, ldy, m0, m1); break;
     default: break;
   }
-}
-
-template <int NR>
-struct F32Tile {
-  static void run(const void* panel, int64_t n_in, const float* x, float* y, int64_t ldy, __mmask16 m0, __mmask16 m1) {
-    gemm_f32_tile<NR>(static_cast<const float*>(panel), n_in, x, y, ldy, m0, m1);
-  }
-};
-
-void gemm_f32(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  for_token_tiles<F32Tile>(panel, n_in, n_rows, static_cast<const float*>(x), n_tokens, y, ldy);
-}
-
-// bf16 panel: [n_in/2][32 rows][2]: for each pair of k, each row's two values in one dword, the
-// operand layout of vdpbf16ps.
-void pack_bf16(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, void* panel,
-               float* scratch) {
-  dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
-  auto* p = static_cast<uint16_t*>(panel);
-  // 8 rows per gather of 8 (k, k+1) pairs; byte offsets of row r at r * n_in floats.
-  const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm256_set1_epi32(static_cast<int>(n_in * 4)));
-  for (int64_t k = 0; k < n_in; k += 2) {
-    for (int g = 0; g < 4; ++g) {
-      const __m512d pairs = _mm512_i32gather_pd(idx, scratch + g * 8 * n_in + k, 1);
-      const __m256bh bf = _mm512_cvtneps_pbh(_mm512_castpd_ps(pairs));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(p + 32 * k + 16 * g), (__m256i)bf);
-    }
-  }
-}
-
-void to_bf16(const float* x, int64_t n, uint16_t* out) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), (__m256i)b);
-  }
-  if (i < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m256bh b = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + i));
-    _mm256_mask_storeu_epi16(out + i, m, (__m256i)b);
-  }
-}
-
-template <int NR>
-void gemm_bf16_tile(const uint16_t* panel, int64_t n_in, const uint16_t* x, float* y, int64_t ldy, __mmask16 m0,
-                    __mmask16 m1) {
-  __m512 c0[NR], c1[NR];
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < n_in; k += 2) {
-    const __m512bh w0 = (__m512bh)_mm512_load_si512(panel + 32 * k);
-    const __m512bh w1 = (__m512bh)_mm512_load_si512(panel + 32 * k + 32);
-#pragma GCC unroll 16
-    for (int t = 0; t < NR; ++t) {
-      uint32_t pair;
-      std::memcpy(&pair, x + t * n_in + k, 4);
-      const __m512bh xb = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
-      c0[t] = _mm512_dpbf16_ps(c0[t], w0, xb);
-      c1[t] = _mm512_dpbf16_ps(c1[t], w1, xb);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) {
-    _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
-    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
-  }
-}
-
-template <int NR>
-struct Bf16Tile {
-  static void run(const void* panel, int64_t n_in, const uint16_t* x, float* y, int64_t ldy, __mmask16 m0,
-                  __mmask16 m1) {
-    gemm_bf16_tile<NR>(static_cast<const uint16_t*>(panel), n_in, x, y, ldy, m0, m1);
-  }
-};
-
-void gemm_bf16(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens, float* y,
-               int64_t ldy) {
-  for_token_tiles<Bf16Tile>(panel, n_in, n_rows, static_cast<const uint16_t*>(x), n_tokens, y, ldy);
 }
 
 KernelSet make_set() {
@@ -612,12 +527,9 @@ KernelSet make_set() {
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
   k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
-  k.panel_f32 = {kPanelRows, false, pack_f32, nullptr, gemm_f32};
-  if (cpu_features().avx512bf16) {
-    k.panel_quant = {kPanelRows, true, pack_bf16, to_bf16, gemm_bf16};
-  } else {
-    k.panel_quant = k.panel_f32;
-  }
+  // (An AVX512-BF16 panel - vdpbf16ps on bf16 pairs - measured slower than this f32 one on
+  // Sapphire Rapids: see docs/QUANTIZATION.md.)
+  k.panel = {kPanelRows, pack_f32, gemm_f32};
   for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
   return k;
 }

@@ -43,30 +43,26 @@ struct QuantKernel {
   int offset = 0;      // weight code offset folded into QuantActs::lane (0: lane not needed)
 };
 
-// Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed layout the
-// micro-kernel streams, reused across all tokens.
+// Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed f32
+// layout ([n_in][mr]: for each k, the mr rows' values) that the micro-kernel streams, reused
+// across all tokens.
 struct PanelKernels {
-  int mr = 0;            // rows per panel
-  bool bf16 = false;     // panel and activations as bf16 pairs (else f32)
+  int mr = 0;  // rows per panel
   // Packs rows [0, n_rows) (n_rows <= mr; missing rows are zero) of w, each n_in elements of
-  // `type`, into panel. scratch: at least mr * n_in floats.
+  // `type`, into panel (64-byte aligned). scratch: at least mr * n_in floats.
   void (*pack)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
-               void* panel, float* scratch) = nullptr;
-  // bf16 only: x [n] f32 -> bf16 (round to nearest even).
-  void (*to_bf16)(const float* x, int64_t n, uint16_t* out) = nullptr;
-  // y[t * ldy + r] for r < n_rows, t < n_tokens; x: [n_tokens, n_in] in the panel's element type.
-  void (*gemm)(const void* panel, int64_t n_in, int64_t n_rows, const void* x, int64_t n_tokens,
+               float* panel, float* scratch) = nullptr;
+  // y[t * ldy + r] for r < n_rows, t < n_tokens; x: [n_tokens, n_in] f32.
+  void (*gemm)(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens,
                float* y, int64_t ldy) = nullptr;
-  // Bytes of a panel of mr rows of n_in elements.
-  size_t panel_bytes(int64_t n_in) const { return static_cast<size_t>(mr * n_in) * (bf16 ? 2 : 4); }
+  size_t panel_floats(int64_t n_in) const { return static_cast<size_t>(mr * n_in); }
 };
 
 struct KernelSet {
   const char* name;
   QuantKernel quant[40] = {};   // by GgmlType id
   FloatRowsFn floats[40] = {};  // by GgmlType id (f32, f16, bf16)
-  PanelKernels panel_f32;       // prompt processing for float weights (exact-ish)
-  PanelKernels panel_quant;     // prompt processing for quantized weights (may be bf16)
+  PanelKernels panel;           // prompt processing
   // Fast dequantization of one row (null: use quants.cpp's reference dequantize_row).
   void (*dequantize[40])(const uint8_t* src, float* dst, int64_t n) = {};
 };
@@ -78,7 +74,7 @@ DequantFn avx2_dequantizer(GgmlType type);
 
 // Which kernel family matmul() uses for a weight type and token count at the current cpu_level()
 // (tests use it to apply the right error bound).
-enum class MatmulPath { kPortable, kFloatRows, kQuantRows, kPanelF32, kPanelBf16 };
+enum class MatmulPath { kPortable, kFloatRows, kQuantRows, kPanel };
 MatmulPath matmul_path(GgmlType type, int64_t n_in, int64_t n_tokens);
 
 // Null when the level is not compiled in.
