@@ -129,7 +129,10 @@ TEST_P(TokenizerVectors, EncodeMatchesLlamaCpp) {
       std::string expected = input;
       if (t.vocab().clean_spaces) text::clean_up_spaces(expected);
       EXPECT_EQ(t.decode(t.encode(input, false, false), false), expected);
-      EXPECT_EQ(t.decode(t.encode(input, true, false), false), expected);
+      // BOS disappears from the text only when it is a control token (not rendered).
+      if (t.vocab().bos < 0 || t.is_control(t.vocab().bos)) {
+        EXPECT_EQ(t.decode(t.encode(input, true, false), false), expected);
+      }
     }
   }
 }

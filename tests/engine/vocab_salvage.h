@@ -3,20 +3,23 @@
 // (EF BF BD), as a text decoder with errors='replace' does. Strings (keys, tokens, merges) survive;
 // numbers with a byte >= 0x80 do not, and the file no longer parses as GGUF. salvage_gguf() walks
 // the GGUF structure over the damaged bytes and rebuilds a metadata-only GGUF:
-// - a damaged string length or string-array count is the candidate value that makes the next
-//   bytes parse (the count of a string array ends where the next "tokenizer."/"general." key
-//   starts);
+// - a damaged string length is the candidate value after which the next strings parse (at most
+//   4096 bytes, valid UTF-8 without NUL, four strings deep); a damaged string-array count is the
+//   number of strings up to the next "tokenizer."/"general." key, and must re-damage into the
+//   damaged bytes (a U+FFFD may stand for up to 3 bytes: a lead byte and its continuations);
 // - a damaged token-id scalar (bos_token_id = 50256 = 50 C4 00 00) is dropped, so the defaults
 //   apply (the test vectors never add BOS/EOS);
-// - float arrays (SentencePiece scores) are rebuilt from the model SentencePiece's BPE trainer
-//   follows: each score is 0, -1e9 or -(id - k) with one k for the whole array; the rebuilt bytes
-//   must re-damage into exactly the damaged bytes, or salvage fails;
+// - a damaged numeric-array count is the token count, when that re-damages into the damaged bytes;
+// - float arrays (SentencePiece scores) are rebuilt from the values SentencePiece's BPE trainer
+//   and llama.cpp's converter give: each score is 0, -1000, -10000, -1e9 or -(id - k) with one k
+//   for the whole array, found by depth-first search; the rebuilt bytes must re-damage into
+//   exactly the damaged bytes, or salvage fails;
 // - other damaged numbers (hyper-parameters) get 0x80 bytes: the tokenizer does not read them.
 // Anything it cannot rebuild is reported in `why` and nothing is returned.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +50,9 @@ inline std::string redamage(std::string_view bytes) {
 
 class Salvager {
  public:
+  // No token or merge is longer; bounds the lengths tried when the bytes are damaged.
+  static constexpr uint64_t kMaxArrayString = 4096;
+
   explicit Salvager(std::string_view damaged) : d_(damaged) {}
 
   std::optional<std::string> run(std::string* why) {
@@ -147,24 +153,32 @@ class Salvager {
     return static_cast<uint8_t>(d_[q + len]) <= 12 && d_.substr(q + len + 1, 3) == std::string_view("\0\0\0", 3);
   }
 
-  // Does a plausible array string start at q: a length with zero high bytes (one damaged low
-  // byte allowed) and, when the length is intact, valid UTF-8 content followed by another such
-  // string or a key, `depth` strings deep?
-  bool string_follows(size_t q, int depth) {
-    if (depth == 0 || key_follows(q)) return true;
+  // The length of a plausible array string at q (one damaged low byte allowed, resolved by
+  // trying its values), such that `depth` more strings or a key follow; nullopt when none fits.
+  std::optional<uint64_t> string_at(size_t q, int depth) {
     uint8_t b[8], u[8];
-    if (!fixed(8, b, u, &q)) return false;
-    int unknown = 0;
+    if (!fixed(8, b, u, &q)) return std::nullopt;
+    int at = -1;
     for (int i = 0; i < 8; ++i) {
-      if (u[i]) ++unknown;
-      if (i >= 3 && (u[i] || b[i])) return false;
+      if (i >= 3 && (u[i] || b[i])) return std::nullopt;
+      if (u[i]) {
+        if (at >= 0) return std::nullopt;
+        at = i;
+      }
     }
-    if (unknown > 0) return unknown == 1;
-    const uint64_t len = u64(b);
-    const size_t end = q + len;
-    if (end > d_.size() || !text::is_valid_utf8(d_.substr(q, len))) return false;
-    if (end < d_.size() && (static_cast<uint8_t>(d_[end]) & 0xC0) == 0x80) return false;
-    return string_follows(end, depth - 1);
+    for (int v = at < 0 ? 0 : 0x80; v <= (at < 0 ? 0 : 0xFF); ++v) {
+      if (at >= 0) b[at] = static_cast<uint8_t>(v);
+      const uint64_t len = u64(b);
+      const size_t end = q + len;
+      if (len > kMaxArrayString || end > d_.size()) continue;
+      if (end < d_.size() && (static_cast<uint8_t>(d_[end]) & 0xC0) == 0x80) continue;  // mid-character
+      if (!text::is_valid_utf8(d_.substr(q, len))) continue;
+      // Tokens and merges hold no NUL (byte-level BPE spells byte 0 as U+0100), while a length
+      // field swallowed by a wrong guess does.
+      if (d_.substr(q, len).find('\0') != std::string_view::npos) continue;
+      if (depth == 0 || key_follows(end) || string_at(end, depth - 1)) return len;
+    }
+    return std::nullopt;
   }
 
   bool string_value(std::string& s, bool in_array = false) {
@@ -177,27 +191,14 @@ class Salvager {
       p_ += len;
       return true;
     }
-    // One damaged byte (a length of 128 or more): the candidate after which the next item parses.
-    int at = -1;
-    for (int i = 0; i < 8; ++i) {
-      if (u[i]) {
-        if (at >= 0) return false;
-        at = i;
-      }
-    }
-    for (int v = 0x80; v <= 0xFF; ++v) {
-      b[at] = static_cast<uint8_t>(v);
-      const uint64_t len = u64(b);
-      const size_t end = p_ + len;
-      if (end > d_.size()) continue;
-      if (end < d_.size() && (static_cast<uint8_t>(d_[end]) & 0xC0) == 0x80) continue;  // mid-character
-      if (!text::is_valid_utf8(d_.substr(p_, len))) continue;
-      if (in_array && !string_follows(end, 3)) continue;
-      s.assign(d_.substr(p_, len));
-      p_ = end;
-      return true;
-    }
-    return false;
+    // One damaged byte (a length of 128 or more): the value after which the next strings parse.
+    p_ -= 8 + 2 * static_cast<size_t>(std::count(u, u + 8, 1));
+    const auto len = in_array ? string_at(p_, 4) : std::nullopt;
+    if (!len) return false;
+    fixed(8, b, u);
+    s.assign(d_.substr(p_, *len));
+    p_ += *len;
+    return true;
   }
 
   bool value_of(const std::string& key, uint32_t type, std::string& out, bool& drop) {
@@ -224,19 +225,40 @@ class Salvager {
     uint8_t b[8], u[8];
     if (!fixed(4, b, u) || any(u, 4)) return (detail_ = "damaged element type", false);
     const uint32_t elem = static_cast<uint32_t>(u64(b, 4));
+    const size_t count_at = p_;
     if (!fixed(8, b, u)) return (detail_ = "truncated", false);
     const bool count_known = !any(u, 8);
     const uint64_t count = u64(b);
     put(out, elem, 4);
+    // A damaged count: each U+FFFD may stand for 1 to 3 bytes (an invalid lead byte alone, or a
+    // lead byte with the continuation bytes that followed it).
+    auto count_fits = [&](uint64_t c, size_t end) {
+      std::string bytes;
+      put(bytes, c, 8);
+      return d_.substr(count_at, end - count_at) == redamage(bytes);
+    };
     if (elem == 8) {
+      if (!count_known) {
+        // Where does the damaged count end? Where a string (or a key) starts: the count itself is
+        // checked once the strings are counted.
+        bool found = false;
+        for (size_t end = count_at + 8; end <= count_at + 24 && end <= d_.size() && !found; ++end) {
+          if (key_follows(end) || string_at(end, 4)) {
+            p_ = end;
+            found = true;
+          }
+        }
+        if (!found) return (detail_ = "damaged count", false);
+      }
+      const size_t count_end = p_;
       std::vector<std::string> items;
       while (count_known ? items.size() < count : !key_follows(p_)) {
         std::string s;
         if (!string_value(s, true)) return (detail_ = "damaged string " + std::to_string(items.size()), false);
         items.push_back(std::move(s));
       }
-      if (!count_known && !matches_known_bytes(items.size(), b, u)) {
-        return (detail_ = "rebuilt count " + std::to_string(items.size()) + " contradicts its surviving bytes", false);
+      if (!count_known && !count_fits(items.size(), count_end)) {
+        return (detail_ = "rebuilt count " + std::to_string(items.size()) + " contradicts its damaged bytes", false);
       }
       put(out, items.size(), 8);
       for (const auto& s : items) put_string(out, s);
@@ -245,7 +267,12 @@ class Salvager {
     }
     uint64_t n = count;
     if (!count_known) {
-      if (n_tokens_ == 0 || !matches_known_bytes(n_tokens_, b, u)) return (detail_ = "damaged count", false);
+      // The array has one entry per token: that count must re-damage into the damaged bytes.
+      std::string bytes;
+      put(bytes, n_tokens_, 8);
+      const std::string damaged = redamage(bytes);
+      if (n_tokens_ == 0 || d_.substr(count_at, damaged.size()) != damaged) return (detail_ = "damaged count", false);
+      p_ = count_at + damaged.size();
       n = n_tokens_;
     }
     put(out, n, 8);
@@ -257,14 +284,6 @@ class Salvager {
         return (detail_ = "damaged element " + std::to_string(i), false);
       }
       for (size_t k = 0; k < size; ++k) out.push_back(static_cast<char>(b[k]));
-    }
-    return true;
-  }
-
-  static bool matches_known_bytes(uint64_t v, const uint8_t* b, const uint8_t* u) {
-    for (int i = 0; i < 8; ++i) {
-      const auto byte = static_cast<uint8_t>(v >> (8 * i));
-      if (u[i] ? byte < 0x80 : byte != b[i]) return false;
     }
     return true;
   }
@@ -285,7 +304,9 @@ class Salvager {
         case 0: if (k == INT64_MIN) return false; v = -static_cast<float>(static_cast<int64_t>(i) - k); return true;
         case 1: v = 0.0f; return true;
         case 2: v = -1e9f; return true;
-        case 3: if (k != INT64_MIN) return false; v = -1.0f; return true;
+        case 3: v = -1000.0f; return true;
+        case 4: v = -10000.0f; return true;
+        case 5: if (k != INT64_MIN) return false; v = -1.0f; return true;
         default: return false;
       }
     };
@@ -324,7 +345,7 @@ class Salvager {
       }
       float v = 0;
       bool placed = false;
-      while (f.next_candidate < 4 && !placed) {
+      while (f.next_candidate < 6 && !placed) {
         const int idx = f.next_candidate++;
         if (!candidate(idx, i, f.k, v)) continue;
         o.resize(f.o_size);
@@ -332,7 +353,7 @@ class Salvager {
         size_t c = f.c, q = f.q;
         if (!advance(c, q, false)) continue;
         int64_t k = f.k;
-        if (idx == 0 || idx == 3) k = static_cast<int64_t>(i) + static_cast<int64_t>(v);
+        if (idx == 0 || idx == 5) k = static_cast<int64_t>(i) + static_cast<int64_t>(v);
         stack.push_back({0, o.size(), c, q, k});
         placed = true;
       }
