@@ -86,6 +86,7 @@ TEST(ChatTemplateGoldenTest, RealModelTemplatesMatchTransformers) {
       core::Result<std::string> out = std::string();
       if (tools) {
         opt.tools = tool_data.at("tools").as_array();
+        if (const auto* extra = tool_data.at("extra_vars").as_object().if_contains(name)) opt.extra = extra->as_object();
         out = tmpl->render_json(tool_data.at("conversations").at(name).as_array(), opt);
       } else {
         const auto& conv = conversations.at(name).as_array();
@@ -110,7 +111,7 @@ TEST(ChatTemplateGoldenTest, RealModelTemplatesMatchTransformers) {
     }
   }
   EXPECT_EQ(models_seen.size(), 10u);
-  EXPECT_EQ(checked, 148u);  // 7 conversations x 2 x 10 models + 2 tool conversations x 4 models
+  EXPECT_EQ(checked, 152u);  // 7 conversations x 2 x 10 models + 3 tool conversations x 4 models
   EXPECT_GE(raised, 10u);  // role-alternation and system-role errors from Mistral and Gemma
 }
 

@@ -44,11 +44,12 @@ def hf_environment():
     return env
 
 
-def render(env, source, messages, add_generation_prompt, bos, eos, tools=None):
+def render(env, source, messages, add_generation_prompt, bos, eos, tools=None, extra=None):
     template = env.from_string(source)
     try:
         return template.render(messages=messages, tools=tools, documents=None,
-                               add_generation_prompt=add_generation_prompt, bos_token=bos, eos_token=eos), None
+                               add_generation_prompt=add_generation_prompt, bos_token=bos, eos_token=eos,
+                               **(extra or {})), None
     except TemplateError as e:
         return None, str(e)
 
@@ -78,7 +79,8 @@ def main():
         if spec["tools"]:
             runs += [(name, msgs, True, tool_data["tools"]) for name, msgs in tool_data["conversations"].items()]
         for name, msgs, gen, tools in runs:
-            text, error = render(env, source, msgs, gen, bos, eos, tools)
+            extra = tool_data["extra_vars"].get(name) if tools else None
+            text, error = render(env, source, msgs, gen, bos, eos, tools, extra)
             stem = os.path.join(out_dir, model, name + (".gen" if gen else ".nogen") + (".tools" if tools else ""))
             if error is not None:
                 write(stem + ".err.txt", error)
