@@ -65,13 +65,21 @@ std::map<std::string, std::vector<float>> write_model(const Spec& s, const std::
   w.set_float32(s.arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
   std::map<std::string, std::vector<float>> values;
   uint32_t seed = 1;
-  auto add = [&](const std::string& name, std::vector<int64_t> ne, bool f16 = false) {
+  auto add = [&](const std::string& name, std::vector<int64_t> ne, bool f16 = false, bool bf16 = false) {
     int64_t n = 1;
     for (int64_t x : ne) n *= x;
     auto v = random_values(static_cast<size_t>(n), seed++);
     if (f16) {
       for (auto& x : v) x = fp16_to_fp32(fp32_to_fp16(x));  // what the file can hold
       EXPECT_TRUE(w.add_tensor(name, GgmlType::kF16, ne, f16_bytes(v)).ok());
+    } else if (bf16) {
+      std::vector<uint8_t> bytes(v.size() * 2);
+      for (size_t i = 0; i < v.size(); ++i) {
+        const uint16_t h = fp32_to_bf16(v[i]);
+        v[i] = bf16_to_fp32(h);
+        std::memcpy(bytes.data() + 2 * i, &h, 2);
+      }
+      EXPECT_TRUE(w.add_tensor(name, GgmlType::kBF16, ne, bytes).ok());
     } else {
       EXPECT_TRUE(w.add_tensor(name, GgmlType::kF32, ne, f32_bytes(v)).ok());
     }
@@ -90,7 +98,7 @@ std::map<std::string, std::vector<float>> write_model(const Spec& s, const std::
     add(p + "attn_output.weight", {s.d, s.rows});
     add(p + "ffn_norm.weight", {s.d});
     add(p + "ffn_gate.weight", {s.d, s.rows});
-    add(p + "ffn_up.weight", {s.d, s.rows});
+    add(p + "ffn_up.weight", {s.d, s.rows}, false, /*bf16=*/i == 1);
     add(p + "ffn_down.weight", {2 * s.d, s.rows});
   }
   if (s.odd_tensor) add("blk.0.odd.weight", {100, s.rows});
