@@ -174,7 +174,7 @@ TEST_P(MatmulByType, EveryPathMatchesDoublePrecision) {
   for (int64_t n_in : n_in_choices(type)) {
     for (int64_t n_out : {1, 37, 70}) {
       const Weights w = make_weights(type, n_in, n_out, seed++);
-      for (int64_t n_tokens : {1, 3, 17, 64}) {
+      for (int64_t n_tokens : {1, 3, 17, 45, 64}) {
         const auto x = make_acts(n_tokens, n_in, seed++);
         for (CpuLevel level : available_levels()) {
           set_cpu_level(level);

@@ -28,9 +28,10 @@ namespace {
 using kernels::KernelSet;
 using kernels::QuantActs;
 
-// From this many tokens on, the panel path wins over streaming rows (measured with
-// bench/matmul_bench on the Qwen2.5-0.5B shapes; see docs/BENCHMARKS.md).
-constexpr int64_t kPanelMinTokens = 6;
+// From this many tokens on, the panel path wins over the row kernels: packing a panel costs about
+// 0.4 ns per weight, which ~32 tokens of register-blocked FMAs amortize (measured on 1024 x 1024
+// q4_0 / q4_K; see docs/QUANTIZATION.md, "Kernels").
+constexpr int64_t kPanelMinTokens = 32;
 
 const KernelSet* kernel_set(CpuLevel level) {
   switch (level) {
@@ -174,7 +175,7 @@ void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* 
     thread_local std::vector<float> panel;
     thread_local std::vector<float> scratch;
     panel.resize(pk.panel_floats(w.n_in) + 16);
-    scratch.resize(static_cast<size_t>(mr * w.n_in));
+    scratch.resize(pk.scratch_floats(w.n_in));
     // 64-byte aligned panel start: the micro-kernels use aligned loads.
     float* pp = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
     for (int64_t p = p0; p < p1; ++p) {

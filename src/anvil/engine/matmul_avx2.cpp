@@ -319,12 +319,13 @@ void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
 constexpr int kPanelRows = 16;   // two ymm of rows
 constexpr int kPanelTokens = 6;  // 12 accumulators + 2 weight registers + 1 broadcast
 
-// Panel [n_in][16]: rows dequantized into scratch [16][n_in], then transposed with gathers.
+// Panel [n_in][16]: rows dequantized into scratch [16][scratch_stride], then transposed with
+// gathers.
 void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, float* panel,
               float* scratch) {
   const DequantFn fn = avx2_dequantizer(type);
   for (int64_t r = 0; r < kPanelRows; ++r) {
-    float* dst = scratch + r * n_in;
+    float* dst = scratch + r * PanelKernels::scratch_stride(n_in);
     const uint8_t* src = w + static_cast<size_t>(r) * row_bytes;
     if (r >= n_rows) {
       std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
@@ -337,9 +338,10 @@ void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
     }
   }
   float* p = panel;
+  const int64_t ld = PanelKernels::scratch_stride(n_in);
   const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm256_set1_epi32(static_cast<int>(n_in)));
-  const float* hi = scratch + 8 * n_in;
+                                         _mm256_set1_epi32(static_cast<int>(ld)));
+  const float* hi = scratch + 8 * ld;
   for (int64_t k = 0; k < n_in; ++k) {
     _mm256_store_ps(p + 16 * k, _mm256_i32gather_ps(scratch + k, idx, 4));
     _mm256_store_ps(p + 16 * k + 8, _mm256_i32gather_ps(hi + k, idx, 4));

@@ -430,12 +430,12 @@ void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
 constexpr int kPanelRows = 32;   // two zmm of rows
 constexpr int kPanelTokens = 12; // 24 accumulators + 2 weight registers
 
-// Rows [0, n_rows) of w dequantized into scratch [32][n_in] (missing rows zero).
+// Rows [0, n_rows) of w dequantized into scratch [32][scratch_stride] (missing rows zero).
 void dequantize_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                      float* scratch) {
   const DequantFn fn = avx2_dequantizer(type);
   for (int64_t r = 0; r < kPanelRows; ++r) {
-    float* dst = scratch + r * n_in;
+    float* dst = scratch + r * PanelKernels::scratch_stride(n_in);
     if (r >= n_rows) {
       std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
     } else if (fn != nullptr) {
@@ -451,9 +451,10 @@ void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
               float* scratch) {
   dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
   float* p = panel;
+  const int64_t ld = PanelKernels::scratch_stride(n_in);
   const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(n_in)));
-  const float* hi = scratch + 16 * n_in;
+                                         _mm512_set1_epi32(static_cast<int>(ld)));
+  const float* hi = scratch + 16 * ld;
   for (int64_t k = 0; k < n_in; ++k) {
     _mm512_store_ps(p + 32 * k, _mm512_i32gather_ps(idx, scratch + k, 4));
     _mm512_store_ps(p + 32 * k + 16, _mm512_i32gather_ps(idx, hi + k, 4));

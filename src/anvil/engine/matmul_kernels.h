@@ -49,13 +49,17 @@ struct QuantKernel {
 struct PanelKernels {
   int mr = 0;  // rows per panel
   // Packs rows [0, n_rows) (n_rows <= mr; missing rows are zero) of w, each n_in elements of
-  // `type`, into panel (64-byte aligned). scratch: at least mr * n_in floats.
+  // `type`, into panel (64-byte aligned). scratch: mr rows of scratch_stride(n_in) floats.
   void (*pack)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                float* panel, float* scratch) = nullptr;
   // y[t * ldy + r] for r < n_rows, t < n_tokens; x: [n_tokens, n_in] f32.
   void (*gemm)(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens,
                float* y, int64_t ldy) = nullptr;
   size_t panel_floats(int64_t n_in) const { return static_cast<size_t>(mr * n_in); }
+  // Rows of the dequantized scratch are padded by 64 bytes: at a row stride that is a multiple of
+  // 4 KiB (n_in = 1024, 2048, ...) the transposing gathers would hit one L1 set 16 times over.
+  static int64_t scratch_stride(int64_t n_in) { return n_in + 16; }
+  size_t scratch_floats(int64_t n_in) const { return static_cast<size_t>(mr * scratch_stride(n_in)); }
 };
 
 struct KernelSet {
