@@ -2,7 +2,7 @@
 // set_cpu_level), every weight type, and odd shapes, against a double-precision product of the
 // reference-dequantized weights and the activations. Error bounds per path (derivations in
 // docs/QUANTIZATION.md, "Accuracy"), on top of f32 accumulation (1e-5 * sum |w x| + 1e-6):
-//   int8 activations (quantized rows):   sum_i |w_i| * amax(x in its 256-block) / 254, * 1.01
+//   int8 activations (quantized rows):   sum_i |w_i| * amax(x in its 32-block) / 254, * 1.01
 // and, tighter, against the exact product of the operands each path really multiplies.
 #include "anvil/engine/matmul.h"
 
@@ -113,22 +113,16 @@ std::vector<double> q8_emulated(const float* x, int64_t n, int block) {
 void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_tokens, core::ThreadPool* pool,
                   const std::string& what) {
   const MatmulPath path = kernels::matmul_path(w.type, w.n_in, n_tokens);
-  int act_block = 0;
-  if (path == MatmulPath::kQuantRows) {
-    const kernels::KernelSet* ks =
-        cpu_level() == CpuLevel::kAvx512 ? kernels::avx512_kernels() : kernels::avx2_kernels();
-    act_block = ks->quant[static_cast<int>(w.type)].act_block;
-  }
   std::vector<float> y(static_cast<size_t>(n_tokens * w.n_out), std::nanf(""));
   matmul(w.view(), x.data(), n_tokens, y.data(), pool);
   int failures = 0;
   for (int64_t t = 0; t < n_tokens && failures < 3; ++t) {
     const float* xt = x.data() + t * w.n_in;
     std::vector<double> xe(xt, xt + w.n_in);  // effective activations
-    if (path == MatmulPath::kQuantRows) xe = q8_emulated(xt, w.n_in, act_block);
-    std::vector<double> amax256(static_cast<size_t>((w.n_in + 255) / 256), 0.0);
+    if (path == MatmulPath::kQuantRows) xe = q8_emulated(xt, w.n_in, 32);
+    std::vector<double> amax32(static_cast<size_t>((w.n_in + 31) / 32), 0.0);
     for (int64_t i = 0; i < w.n_in; ++i) {
-      auto& m = amax256[static_cast<size_t>(i / 256)];
+      auto& m = amax32[static_cast<size_t>(i / 32)];
       m = std::max(m, std::fabs(double(xt[i])));
     }
     for (int64_t o = 0; o < w.n_out && failures < 3; ++o) {
@@ -138,7 +132,7 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
         const size_t si = static_cast<size_t>(i);
         ref += double(wo[i]) * double(xt[i]);
         abs_sum += std::fabs(double(wo[i]) * double(xt[i]));
-        q8_bound += std::fabs(double(wo[i])) * amax256[si / 256] / 254.0;
+        q8_bound += std::fabs(double(wo[i])) * amax32[si / 32] / 254.0;
         const double we = wo[i];
         eff += we * xe[si];
         eff_abs += std::fabs(we * xe[si]);

@@ -91,38 +91,36 @@ struct QuantActsStorage {
   std::vector<float> dexp;
 };
 
-// Quantizes x [n_tokens, n_in] to int8 with one f32 scale per `block` values: d = amax / 127,
+// Quantizes x [n_tokens, n_in] to int8 with one f32 scale per 32 values: d = amax / 127,
 // q = round(x / d). Codes stay within [-127, 127] so sign tricks in the kernels cannot overflow.
-QuantActs quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int block, int offset,
-                        QuantActsStorage& s) {
-  const int64_t nb = n_in / block;
+QuantActs quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int offset, QuantActsStorage& s) {
+  constexpr int kBlock = 32;
+  const int64_t nb = n_in / kBlock;
   s.qs.resize(static_cast<size_t>(n_tokens * n_in));
   s.d.resize(static_cast<size_t>(n_tokens * nb));
-  if (block == 256) s.bsums.resize(static_cast<size_t>(n_tokens * n_in / 16));
+  s.dexp.resize(static_cast<size_t>(n_tokens * n_in / 4));
+  s.bsums.resize(static_cast<size_t>(n_tokens * n_in / 16));
   if (offset != 0) s.lane.resize(static_cast<size_t>(n_tokens * n_in / 4));
-  if (block == 32) s.dexp.resize(static_cast<size_t>(n_tokens * n_in / 4));
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xt = x + t * n_in;
     int8_t* qt = s.qs.data() + t * n_in;
     for (int64_t b = 0; b < nb; ++b) {
-      const float* xb = xt + b * block;
-      int8_t* qb = qt + b * block;
+      const float* xb = xt + b * kBlock;
+      int8_t* qb = qt + b * kBlock;
       float amax = 0.0f;
-      for (int i = 0; i < block; ++i) amax = std::max(amax, std::fabs(xb[i]));
+      for (int i = 0; i < kBlock; ++i) amax = std::max(amax, std::fabs(xb[i]));
       const float d = amax / 127.0f;
       const float id = d != 0.0f ? 127.0f / amax : 0.0f;
-      for (int i = 0; i < block; ++i) {
+      for (int i = 0; i < kBlock; ++i) {
         qb[i] = static_cast<int8_t>(std::clamp(round_even(xb[i] * id), -127, 127));
       }
       s.d[static_cast<size_t>(t * nb + b)] = d;
-      if (block == 32) std::fill_n(s.dexp.begin() + (t * n_in + b * block) / 4, 8, d);
+      std::fill_n(s.dexp.begin() + (t * n_in + b * kBlock) / 4, 8, d);
     }
-    if (block == 256) {
-      for (int64_t g = 0; g < n_in / 16; ++g) {
-        int sum = 0;
-        for (int i = 0; i < 16; ++i) sum += qt[g * 16 + i];
-        s.bsums[static_cast<size_t>(t * (n_in / 16) + g)] = static_cast<int16_t>(sum);
-      }
+    for (int64_t g = 0; g < n_in / 16; ++g) {
+      int sum = 0;
+      for (int i = 0; i < 16; ++i) sum += qt[g * 16 + i];
+      s.bsums[static_cast<size_t>(t * (n_in / 16) + g)] = static_cast<int16_t>(sum);
     }
     if (offset != 0) {
       for (int64_t j = 0; j < n_in / 4; ++j) {
@@ -134,12 +132,11 @@ QuantActs quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int bloc
   QuantActs a;
   a.n_in = n_in;
   a.n_tokens = n_tokens;
-  a.block = block;
   a.qs = s.qs.data();
   a.d = s.d.data();
-  a.bsums = block == 256 ? s.bsums.data() : nullptr;
+  a.dexp = s.dexp.data();
+  a.bsums = s.bsums.data();
   a.lane = offset != 0 ? s.lane.data() : nullptr;
-  a.dexp = block == 32 ? s.dexp.data() : nullptr;
   return a;
 }
 
@@ -194,7 +191,7 @@ kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in
   if (ks == nullptr) return MatmulPath::kPortable;
   const int ti = type_index(type);
   if (n_tokens >= kPanelMinTokens && ks->panel.gemm != nullptr) return MatmulPath::kPanel;
-  if (ks->quant[ti].fn != nullptr && n_in % ks->quant[ti].act_block == 0) return MatmulPath::kQuantRows;
+  if (ks->quant[ti].fn != nullptr && n_in % 32 == 0) return MatmulPath::kQuantRows;
   if (ks->floats[ti] != nullptr) return MatmulPath::kFloatRows;
   return MatmulPath::kPortable;
 }
@@ -220,7 +217,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
   if (path == MatmulPath::kQuantRows) {
     const kernels::QuantKernel& qk = ks->quant[ti];
     thread_local QuantActsStorage storage;
-    const QuantActs a = quantize_acts(x, n_tokens, w.n_in, qk.act_block, qk.offset, storage);
+    const QuantActs a = quantize_acts(x, n_tokens, w.n_in, qk.offset, storage);
     for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
       qk.fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, a,
             n_tokens, y + o0, w.n_out);

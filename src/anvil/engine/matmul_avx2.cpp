@@ -134,11 +134,13 @@ void q5_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
 
 // ---------------------------------------------------------------- q4_K / q6_K rows (act block 256)
 
-// Sub-block scales enter through madd's second operand, so the integer sum of a super-block is
-// sum_j sc_j * dot_j directly; the mins through the activation bsums.
+// Sub-block scales enter through madd's second operand (int32 lanes of sc_j * products); each
+// sub-block of 32 is one activation block, whose scale comes from dexp (8 equal lanes). The mins
+// come in through the activation bsums.
 template <int NT>
 void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / kQK_K;
+  const int64_t nb32 = n_in / 32, lanes = n_in / 4, groups = n_in / 16;
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[NT], accm[NT];
@@ -155,6 +157,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       mins[2 * j] = mins[2 * j + 1] = m;
     }
     __m256i codes[8];
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
       codes[2 * c] = _mm256_and_si256(x, low4);
@@ -166,25 +169,31 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
-      __m256i isum = _mm256_setzero_si256();
-#pragma GCC unroll 16
+      const float* dx = a.dexp + tt * lanes + i * 64;
+      __m256 accb = _mm256_setzero_ps();
+#pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) {
         const __m256i p = _mm256_maddubs_epi16(codes[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * j)));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
+        const __m256i v = _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j]));
+        accb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_loadu_ps(dx + 8 * j), accb);
       }
-      const float da = a.d[tt * nb + i];
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc[t]);
-      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
-      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
+      acc[t] = _mm256_fmadd_ps(accb, _mm256_set1_ps(d), acc[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * groups + i * 16));
+      const __m256 msum = _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16));  // lane j: m_j * asum_j
+      accm[t] = _mm256_fmadd_ps(_mm256_mul_ps(msum, _mm256_loadu_ps(a.d + tt * nb32 + i * 8)), _mm256_set1_ps(dmin),
+                                accm[t]);
     }
   }
 #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) out[t] = hsum(_mm256_sub_ps(acc[t], accm[t]));
 }
 
+// Each quarter (32 elements, two 16-element sub-blocks) is one activation block. The -32 of every
+// code comes in through the bsums: per activation block j, 32 * (sc_2j bs_2j + sc_2j+1 bs_2j+1).
 template <int NT>
 void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / kQK_K;
+  const int64_t nb32 = n_in / 32, lanes = n_in / 4, groups = n_in / 16;
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
   __m256 acc[NT];
@@ -192,8 +201,9 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ6_K& blk = blocks[i];
-    __m256i codes[8];  // quarter q of half h at 4h + q, each 32 elements in element order
+    __m256i codes[8];   // quarter q of half h at 4h + q, each 32 elements in element order
     __m256i scales[8];  // the two 16-element sub-block scales of each quarter, as int16 x 8 each
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h));
       const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
@@ -204,25 +214,28 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       codes[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x1, 4), low4),
                                          _mm256_and_si256(_mm256_srli_epi16(hb, 2), top2));
     }
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       scales[k] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * k + 1]), _mm_set1_epi16(blk.scales[2 * k]));
     }
-    // 16 sub-block scales as int16, against the bsums: the -32 offset of every code.
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
     const float d = _cvtsh_ss(blk.d);
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
-      __m256i isum = _mm256_setzero_si256();
-#pragma GCC unroll 16
+      const float* dx = a.dexp + tt * lanes + i * 64;
+      __m256 accb = _mm256_setzero_ps();
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) {
         const __m256i p = _mm256_maddubs_epi16(codes[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k)));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scales[k]));
+        accb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, scales[k])), _mm256_loadu_ps(dx + 8 * k), accb);
       }
-      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
-      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * a.d[tt * nb + i]), acc[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * groups + i * 16));
+      const __m256 offs = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, sc16)),
+                                        _mm256_loadu_ps(a.d + tt * nb32 + i * 8));
+      accb = _mm256_fnmadd_ps(offs, _mm256_set1_ps(32.0f), accb);
+      acc[t] = _mm256_fmadd_ps(accb, _mm256_set1_ps(d), acc[t]);
     }
   }
 #pragma GCC unroll 16
@@ -403,11 +416,11 @@ void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, 
 KernelSet make_set() {
   KernelSet k{"avx2"};
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
-  k.quant[id(GgmlType::kQ8_0)] = {quant_rows<Q8_0Row>, 32, 0};
-  k.quant[id(GgmlType::kQ4_0)] = {quant_rows<Q4_0Row>, 32, 8};
-  k.quant[id(GgmlType::kQ5_0)] = {quant_rows<Q5_0Row>, 32, 16};
-  k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 256, 0};
-  k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 256, 0};
+  k.quant[id(GgmlType::kQ8_0)] = {quant_rows<Q8_0Row>, 0};
+  k.quant[id(GgmlType::kQ4_0)] = {quant_rows<Q4_0Row>, 8};
+  k.quant[id(GgmlType::kQ5_0)] = {quant_rows<Q5_0Row>, 16};
+  k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 0};
+  k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 0};
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
   k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;

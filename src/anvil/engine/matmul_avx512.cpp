@@ -218,11 +218,13 @@ inline void unpack_scales_k4(const uint8_t* q, uint64_t* scales, uint64_t* mins)
   *mins = m_lo | (static_cast<uint64_t>(m_hi) << 32);
 }
 
-// Per super-block: y += d_a * (d * sum_j sc_j * dot_j - dmin * sum_j m_j * asum_j), with dot_j
-// the code . activation sum of sub-block j (32 elements) and asum_j from the activation bsums.
+// Per super-block: y += d * sum_j sc_j * d_a[j] * dot_j - dmin * sum_j m_j * d_a[j] * asum_j,
+// with dot_j the code . activation sum of sub-block j (32 elements = activation block j) and
+// asum_j its activation code sum (two bsums).
 template <int NT>
 void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / kQK_K;
+  const int64_t nb32 = n_in / 32, lanes = n_in / 4, groups = n_in / 16;
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
   __m512 acc[NT];
   __m256 accm[NT];
@@ -260,16 +262,17 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
     for (int t = 0; t < NT; ++t) {
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
-      __m512 accb = _mm512_setzero_ps();
+      const float* dx = a.dexp + tt * lanes + i * 64;
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) {
         const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[c], _mm512_loadu_si512(q + 64 * c));
-        accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[c], accb);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(lane_scale[c], _mm512_loadu_ps(dx + 16 * c)),
+                                 acc[t]);
       }
-      const float da = a.d[tt * nb + i];
-      acc[t] = _mm512_fmadd_ps(accb, _mm512_set1_ps(da), acc[t]);
-      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * (n_in / 16) + i * 16));
-      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), _mm256_set1_ps(dmin * da), accm[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums + tt * groups + i * 16));
+      const __m256 msum = _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16));  // lane j: m_j * asum_j
+      accm[t] = _mm256_fmadd_ps(_mm256_mul_ps(msum, _mm256_loadu_ps(a.d + tt * nb32 + i * 8)), _mm256_set1_ps(dmin),
+                                accm[t]);
     }
   }
 #pragma GCC unroll 16
@@ -319,13 +322,13 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
       const int64_t tt = t0 + t;
       const int8_t* q = a.qs + tt * n_in + i * kQK_K;
       const int32_t* ln = a.lane + tt * lanes + i * 64;
-      __m512 accb = _mm512_setzero_ps();
+      const float* dx = a.dexp + tt * lanes + i * 64;
 #pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(ln + 16 * g), codes[g], _mm512_loadu_si512(q + 64 * g));
-        accb = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scale[g], accb);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(lane_scale[g], _mm512_loadu_ps(dx + 16 * g)),
+                                 acc[t]);
       }
-      acc[t] = _mm512_fmadd_ps(accb, _mm512_set1_ps(a.d[tt * nb + i]), acc[t]);
     }
   }
 #pragma GCC unroll 16
@@ -520,11 +523,11 @@ void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, 
 KernelSet make_set() {
   KernelSet k{"avx512"};
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
-  k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 32, 128};
-  k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 32, 8};
-  k.quant[id(GgmlType::kQ5_0)] = {block32_rows<Q5_0Unpack>, 32, 16};
-  k.quant[id(GgmlType::kQ4_K)] = {KQuantRows<Q4KRow>::run, 256, 0};
-  k.quant[id(GgmlType::kQ6_K)] = {KQuantRows<Q6KRow>::run, 256, 32};
+  k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 128};
+  k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 8};
+  k.quant[id(GgmlType::kQ5_0)] = {block32_rows<Q5_0Unpack>, 16};
+  k.quant[id(GgmlType::kQ4_K)] = {KQuantRows<Q4KRow>::run, 0};
+  k.quant[id(GgmlType::kQ6_K)] = {KQuantRows<Q6KRow>::run, 32};
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
   k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;

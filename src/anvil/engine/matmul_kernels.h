@@ -11,27 +11,29 @@
 
 namespace anvil::engine::kernels {
 
-// Activations quantized once per matmul for integer dot products. Per token t (row-major):
+// Activations quantized once per matmul for integer dot products, in blocks of 32 whatever the
+// weight type (K-quant kernels apply them per 32-element sub-block: llama.cpp's 256-element
+// activation blocks measured 2-3x less accurate with outlier channels). Per token t, row-major:
 //   qs[t * n_in + i]          int8 codes, round(x / d) in [-127, 127]
-//   d[t * nb + b]             f32 scale of activation block b (nb = n_in / block)
-//   bsums[t * n_in/16 + g]    sum of the 16 codes of group g (K-quant mins)
+//   d[t * n_in/32 + b]        f32 scale of block b
+//   dexp[t * n_in/4 + j]      d of the block holding codes 4j..4j+3: each d repeated 8 times, one
+//                             per 32-bit lane of a vpdpbusd / madd result
+//   bsums[t * n_in/16 + g]    sum of the 16 codes of group g (K-quant mins and offsets)
 //   lane[t * n_in/4 + j]      -offset * (sum of codes 4j .. 4j+3): the starting value of an
 //                             integer dot-product lane, so that sum (c - offset) * q comes out of
 //                             one vpdpbusd / maddubs chain on unsigned weight codes c
 struct QuantActs {
   int64_t n_in = 0;
   int64_t n_tokens = 0;
-  int block = 32;  // 32 (q4_0, q8_0 weights) or 256 (K-quant weights)
   const int8_t* qs = nullptr;
   const float* d = nullptr;
-  const int16_t* bsums = nullptr;  // block 256 only
-  const int32_t* lane = nullptr;   // only when the kernel asked for an offset
-  const float* dexp = nullptr;     // block 32 only: [t * n_in/4 + j] = d of the block holding
-                                   // codes 4j..4j+3 (each d repeated 8 times: one SIMD lane each)
+  const float* dexp = nullptr;
+  const int16_t* bsums = nullptr;
+  const int32_t* lane = nullptr;  // only when the kernel asked for an offset
 };
 
 // Dot products of n_rows consecutive weight rows (starting at w, row_bytes apart) with tokens
-// [0, n_tokens): y[t * ldy + r]. One of the two activation forms is used, as the table says.
+// [0, n_tokens): y[t * ldy + r].
 using QuantRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                              const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy);
 using FloatRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
@@ -39,8 +41,7 @@ using FloatRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows,
 
 struct QuantKernel {
   QuantRowsFn fn = nullptr;
-  int act_block = 32;  // activation block the kernel expects
-  int offset = 0;      // weight code offset folded into QuantActs::lane (0: lane not needed)
+  int offset = 0;  // weight code offset folded into QuantActs::lane (0: lane not needed)
 };
 
 // Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed f32
