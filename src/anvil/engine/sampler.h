@@ -1,7 +1,6 @@
-// Picks the next token from a model's logits: repetition / frequency / presence penalties, then
-// top-k, top-p, min-p, temperature and a draw from the softmax, in llama.cpp's default order.
-// Deterministic for a seed on every platform (own RNG arithmetic, ties broken by token id).
-// Parameters, order and defaults: docs/SAMPLING.md.
+// Picks the next token from a model's logits: penalties, top-k, top-p, min-p, temperature and a
+// draw, in llama.cpp's default order; deterministic for a seed on every platform (own RNG
+// arithmetic, ties broken by token id). Parameters, order, defaults: docs/SAMPLING.md.
 #pragma once
 
 #include <cstdint>

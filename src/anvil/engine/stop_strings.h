@@ -1,7 +1,6 @@
-// Stop strings for streamed generation: fed the decoded text of each new token, it releases the
-// text that can no longer turn into a stop string, holds back a tail that might (a prefix of a stop
-// string, or an incomplete UTF-8 sequence), and reports the first stop string completed. The stop
-// string and anything after it are never released.
+// Stop strings for streamed generation: releases decoded text that can no longer become a stop
+// string, holds back a tail that might (or an incomplete UTF-8 sequence), and reports the first
+// stop string completed; the stop string and anything after it are never released.
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,6 @@
-// Python semantics of the operators templates use: arithmetic, `~`, comparisons, `in`,
-// attribute and item access (Jinja2's getattr/getitem rules), slicing and iteration.
-// Errors carry Python's wording ("unsupported operand type(s) for +: 'int' and 'str'") without a
-// location; the evaluator adds the line and column.
+// Python semantics of template operators: arithmetic, `~`, comparisons, `in`, attribute and item
+// access (Jinja2's getattr/getitem rules), slicing, iteration. Errors use Python's wording
+// ("unsupported operand type(s) for +: 'int' and 'str'"); the evaluator adds line and column.
 #pragma once
 
 #include <string_view>

@@ -1,7 +1,6 @@
-// The values a Jinja template computes with, modelled on the Python objects Jinja2 uses:
-// undefined, None, bool, int, float, str, list/tuple, dict (ordered, string keys), namespace and
-// callables. Lists and dicts are shared and immutable (HF renders chat templates in an immutable
-// sandbox); only namespace() objects can be changed, by `{% set ns.attr = ... %}`.
+// Template values modelled on the Python objects Jinja2 uses: undefined, None, bool, int, float,
+// str, list/tuple, ordered dict, namespace, callables. Lists and dicts are shared and immutable (HF's
+// sandbox); only namespace() objects change, by `{% set ns.attr = ... %}`.
 #pragma once
 
 #include <boost/json/fwd.hpp>
