@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -508,6 +509,46 @@ TEST(GgufVocabFiles, ParseOrAreReportedAsDamaged) {
   }
   std::printf("vocab files: %d parsed, %d damaged by a text conversion\n", parsed, damaged);
   EXPECT_GT(parsed + damaged, 0);
+}
+
+// tests/engine/reference/vocab_repair.py rebuilds the damaged files (docs/MODELS.md) into
+// $ANVIL_VOCAB_CACHE when the model tests run; those copies were written by an independent
+// (Python) GGUF writer, and their tokenizer sizes are known.
+TEST(GgufVocabFiles, RepairedCopiesParse) {
+  const char* env = std::getenv("ANVIL_VOCAB_CACHE");
+  const std::filesystem::path cache = env != nullptr ? env : "/tmp/anvil-vocab-repaired";
+  struct Known {
+    const char* name;
+    const char* model;
+    size_t tokens;
+    size_t merges;  // 0: no merges
+    std::optional<int64_t> bos;
+  };
+  const Known known[] = {
+      {"ggml-vocab-bert-bge.gguf", "bert", 30522, 0, std::nullopt},
+      {"ggml-vocab-gpt-2.gguf", "gpt2", 50257, 50000, 50256},
+      {"ggml-vocab-llama-spm.gguf", "llama", 32000, 0, 1},
+      {"ggml-vocab-phi-3.gguf", "llama", 32064, 0, 1},
+  };
+  int checked = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(cache, ec)) {
+    const std::string file = entry.path().filename().string();
+    for (const auto& k : known) {
+      if (file.rfind(std::string(k.name) + ".", 0) != 0) continue;
+      SCOPED_TRACE(entry.path().string());
+      auto f = GgufFile::open(entry.path());
+      ASSERT_TRUE(f.ok()) << f.status().message();
+      EXPECT_EQ(*(*f)->get_string("tokenizer.ggml.model").value(), k.model);
+      EXPECT_EQ((*f)->get_string_array("tokenizer.ggml.tokens").value()->size(), k.tokens);
+      EXPECT_EQ((*f)->get_int_array("tokenizer.ggml.token_type").value()->size(), k.tokens);
+      auto merges = (*f)->get_string_array("tokenizer.ggml.merges").value();
+      EXPECT_EQ(merges ? merges->size() : 0u, k.merges);
+      EXPECT_EQ((*f)->get_int("tokenizer.ggml.bos_token_id").value(), k.bos);
+      ++checked;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no repaired vocabulary files in " << cache << " (the model tests make them)";
 }
 
 }  // namespace
