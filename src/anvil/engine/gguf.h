@@ -107,8 +107,8 @@ class GgufFile {
  public:
   // Maps and validates `path`. Errors name the file and the problem, e.g.
   // "model.gguf: bad magic: expected 'GGUF', found 'PK\x03\x04'" or
-  // "model.gguf: tensor 'blk.0.attn_q.weight' (offset 123, 4096 bytes) runs past the end of the
-  // file (size 2000)".
+  // "model.gguf: tensor 'blk.0.attn_q.weight' (offset 128, 4096 bytes) runs past the end of the
+  // file (data section at 416, file size 2000)". Every rule and message: docs/GGUF.md.
   static core::Result<std::unique_ptr<GgufFile>> open(const std::filesystem::path& path);
   // Parses a file already in memory (no copy: `bytes` must outlive the result). Used by the
   // fuzzer and tests.
