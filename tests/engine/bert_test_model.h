@@ -1,11 +1,10 @@
 // Test helper: builds small arch "bert" GGUF files in memory (random weights, seeded; embedding
 // model or reranker), with knobs to break them (drop a tensor or key, change a shape or type) for
-// the loader's golden errors, and optionally the real bge WordPiece vocabulary from the shared
-// data so the Embedder and Reranker can tokenize.
+// the loader's golden errors, and optionally a small WordPiece vocabulary (tokenizer.ggml.*, in
+// llama.cpp's form: "\u2581" marks a word start) so that the Embedder and Reranker can tokenize.
 #pragma once
 
 #include <cmath>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
@@ -17,7 +16,6 @@
 #include "anvil/engine/gguf.h"
 #include "anvil/engine/gguf_writer.h"
 #include "anvil/engine/quants.h"
-#include "testing/temp_dir.h"
 
 namespace anvil::testing {
 
@@ -27,13 +25,13 @@ struct TinyBertSpec {
   int64_t n_layer = 2;
   int64_t n_ff = 64;
   int64_t n_head = 4;
-  int64_t n_vocab = 50;  // ignored when with_bge_vocab (the vocabulary's size is used)
+  int64_t n_vocab = 50;  // ignored when with_vocab (the vocabulary's size is used)
   int64_t n_ctx = 24;
   int64_t n_types = 2;   // 0: no token_types.weight
   int pooling = 1;       // bert.pooling_type; -1: key absent
   bool rank_head = false;  // cls.weight/bias + cls.output.weight/bias
   engine::GgmlType matrix_type = engine::GgmlType::kF32;
-  bool with_bge_vocab = false;  // copy tokenizer.* from ggml-vocab-bert-bge.gguf
+  bool with_vocab = false;  // write tiny_wordpiece_tokens() as the vocabulary (n_vocab ignored)
   uint32_t seed = 11;
   // Breakage.
   std::string drop_tensor;
@@ -45,9 +43,19 @@ struct TinyBertSpec {
   std::optional<bool> causal;
 };
 
-inline std::filesystem::path bge_vocab_path() {
-  return shared_dir() / "data" / "tokenizer" / "ggml-vocab-bert-bge.gguf";
+// [PAD] [UNK] [CLS] [SEP] [MASK], then whole words ("\u2581" + word) and a few continuation
+// pieces: "cats" -> ▁cat s, "unknownword" -> [UNK].
+inline std::vector<std::string> tiny_wordpiece_tokens() {
+  std::vector<std::string> t = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "s", "ing", "ed"};
+  for (const char* w : {"the", "a", "cat", "dog", "sat", "on", "mat", "hello", "world", "what",
+                        "is", "pump", "seal", "leak", "fix", "how", "to", "replace", "bearing",
+                        "noise", ".", ",", "?", "!"}) {
+    t.push_back(std::string("\xE2\x96\x81") + w);
+  }
+  return t;
 }
+constexpr int32_t kTinyCls = 2;
+constexpr int32_t kTinySep = 3;
 
 // The GGUF bytes of a model following `spec`.
 inline std::string build_tiny_bert(const TinyBertSpec& s) {
@@ -66,15 +74,19 @@ inline std::string build_tiny_bert(const TinyBertSpec& s) {
   if (!s.drop_key.empty()) w.remove("bert." + s.drop_key);
 
   int64_t n_vocab = s.n_vocab;
-  std::unique_ptr<engine::GgufFile> vocab;
-  if (s.with_bge_vocab) {
-    auto f = engine::GgufFile::open(bge_vocab_path());
-    if (!f.ok()) throw std::runtime_error(f.status().to_string());
-    vocab = std::move(f).value();
-    for (const auto& kv : vocab->metadata()) {
-      if (kv.key.starts_with("tokenizer.")) w.set_value(kv.key, kv.value);
-    }
-    n_vocab = static_cast<int64_t>(vocab->find("tokenizer.ggml.tokens")->array_size());
+  if (s.with_vocab) {
+    const std::vector<std::string> tokens = tiny_wordpiece_tokens();
+    n_vocab = static_cast<int64_t>(tokens.size());
+    std::vector<int32_t> types(tokens.size(), 1);
+    for (int i = 0; i < 5; ++i) types[static_cast<size_t>(i)] = 3;  // control
+    w.set_string("tokenizer.ggml.model", "bert");
+    w.set_string_array("tokenizer.ggml.tokens", tokens);
+    w.set_int32_array("tokenizer.ggml.token_type", types);
+    w.set_uint32("tokenizer.ggml.padding_token_id", 0);
+    w.set_uint32("tokenizer.ggml.unknown_token_id", 1);
+    w.set_uint32("tokenizer.ggml.cls_token_id", kTinyCls);
+    w.set_uint32("tokenizer.ggml.seperator_token_id", kTinySep);
+    w.set_uint32("tokenizer.ggml.mask_token_id", 4);
   }
 
   std::mt19937 rng(s.seed);
