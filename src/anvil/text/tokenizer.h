@@ -66,8 +66,9 @@ class Tokenizer {
   // The text of a token as it would be printed (byte tokens and "▁" resolved). Special tokens
   // render as their text only when `render_special`.
   virtual std::string token_to_piece(TokenId id, bool render_special) const = 0;
-  // Decodes a sequence (handles multi-token UTF-8 sequences, strips the SentencePiece leading
-  // space after BOS as llama.cpp does).
+  // Decodes a sequence (handles multi-token UTF-8 sequences; for SentencePiece drops the space
+  // that add_space_prefix put before the first piece shown, so a BOS that is not rendered does not
+  // keep it; applies the vocabulary's clean_spaces as llama.cpp does).
   virtual std::string decode(const std::vector<TokenId>& ids, bool render_special) const = 0;
 
   const TokenizerVocab& vocab() const { return vocab_; }
