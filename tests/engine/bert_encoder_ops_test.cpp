@@ -1,6 +1,7 @@
 // The encoder's element-wise ops and packed non-causal attention against plain double-precision
 // formulas: exp/erf approximations within their stated bounds, layer norm on rows with a large
-// common offset, attention restricted to each sequence, identical results with and without a pool.
+// common offset, attention restricted to each sequence, identical results with and without a pool;
+// GELU and attention on every kernel path the CPU has (portable, AVX2).
 #include <cmath>
 #include <random>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "anvil/core/thread_pool.h"
+#include "anvil/engine/cpu_features.h"
 #include "anvil/engine/encoder_ops.h"
 
 namespace anvil::engine {
@@ -20,6 +22,20 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f, fl
   for (float& x : v) x = offset + dist(rng);
   return v;
 }
+
+// The kernel levels this CPU can run, lowest first.
+std::vector<CpuLevel> kernel_levels() {
+  std::vector<CpuLevel> out = {CpuLevel::kPortable};
+  if (detected_cpu_level() >= CpuLevel::kAvx2) out.push_back(CpuLevel::kAvx2);
+  return out;
+}
+
+// Forces a kernel level for the scope.
+class ScopedCpuLevel {
+ public:
+  explicit ScopedCpuLevel(CpuLevel level) { set_cpu_level(level); }
+  ~ScopedCpuLevel() { set_cpu_level(std::nullopt); }
+};
 
 TEST(BertEncoderOps, ExpIsAccurateOverItsRange) {
   double worst = 0;
@@ -45,13 +61,27 @@ TEST(BertEncoderOps, ErfIsWithinThreeTenMillionths) {
 
 TEST(BertEncoderOps, GeluIsTheErfFormNotTheTanhApproximation) {
   std::vector<float> x = random_vector(4099, 1, 3.0f);  // odd length: the vector loop's tail
-  std::vector<float> y = x;
-  core::ThreadPool pool(1);
-  gelu_erf_in_place(y.data(), static_cast<int64_t>(y.size()), &pool);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double v = x[i];
-    const double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
-    ASSERT_NEAR(y[i], want, 2e-7 * std::max(1.0, std::fabs(v))) << "x = " << v;
+  x[0] = 0.0f;
+  x[1] = 0.3f;   // the series side of the erf
+  x[2] = -12.0f;  // erf saturates
+  x[3] = 9.0f;
+  for (CpuLevel level : kernel_levels()) {
+    ScopedCpuLevel scoped(level);
+    std::vector<float> y = x;
+    core::ThreadPool pool(1);
+    gelu_erf_in_place(y.data(), static_cast<int64_t>(y.size()), &pool);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i];
+      const double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+      ASSERT_NEAR(y[i], want, 3e-7 * std::max(1.0, std::fabs(v)))
+          << "x = " << v << ", " << cpu_level_name(level);
+    }
+    // Lengths below one vector.
+    std::vector<float> few = {1.0f, -1.0f, 2.0f};
+    gelu_erf_in_place(few.data(), 3, nullptr);
+    EXPECT_NEAR(few[0], 0.8413447460685429, 2e-7) << cpu_level_name(level);
+    EXPECT_NEAR(few[1], -0.15865525393145707, 2e-7) << cpu_level_name(level);
+    EXPECT_NEAR(few[2], 1.9544997361036416, 4e-7) << cpu_level_name(level);
   }
   // At x = 1 the tanh approximation differs from the erf form by about 1.6e-4.
   const double tanh_form = 0.5 * (1 + std::tanh(std::sqrt(2 / M_PI) * (1 + 0.044715)));
@@ -65,23 +95,27 @@ TEST(BertEncoderOps, LayerNormMatchesDoublePrecisionOnOffsetRows) {
   std::vector<float> x = random_vector(static_cast<size_t>(rows * n), 2, 1.0f, 1000.0f);
   std::vector<float> w = random_vector(static_cast<size_t>(n), 3, 0.1f, 1.0f);
   std::vector<float> b = random_vector(static_cast<size_t>(n), 4, 0.1f);
-  std::vector<float> y = x;
-  core::ThreadPool pool(1);
-  layer_norm(y.data(), rows, n, w.data(), b.data(), 1e-12f, &pool);
-  for (int64_t r = 0; r < rows; ++r) {
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < n; ++i) mean += x[static_cast<size_t>(r * n + i)];
-    mean /= n;
-    for (int64_t i = 0; i < n; ++i) {
-      const double d = x[static_cast<size_t>(r * n + i)] - mean;
-      var += d * d;
-    }
-    var /= n;
-    for (int64_t i = 0; i < n; ++i) {
-      const auto k = static_cast<size_t>(r * n + i);
-      const double want = (x[k] - mean) / std::sqrt(var + 1e-12) * w[static_cast<size_t>(i)] +
-                          b[static_cast<size_t>(i)];
-      ASSERT_NEAR(y[k], want, 2e-4) << "row " << r << " column " << i;
+  for (CpuLevel level : kernel_levels()) {
+    ScopedCpuLevel scoped(level);
+    std::vector<float> y = x;
+    core::ThreadPool pool(1);
+    layer_norm(y.data(), rows, n, w.data(), b.data(), 1e-12f, &pool);
+    for (int64_t r = 0; r < rows; ++r) {
+      double mean = 0, var = 0;
+      for (int64_t i = 0; i < n; ++i) mean += x[static_cast<size_t>(r * n + i)];
+      mean /= n;
+      for (int64_t i = 0; i < n; ++i) {
+        const double d = x[static_cast<size_t>(r * n + i)] - mean;
+        var += d * d;
+      }
+      var /= n;
+      for (int64_t i = 0; i < n; ++i) {
+        const auto k = static_cast<size_t>(r * n + i);
+        const double want = (x[k] - mean) / std::sqrt(var + 1e-12) * w[static_cast<size_t>(i)] +
+                            b[static_cast<size_t>(i)];
+        ASSERT_NEAR(y[k], want, 2e-4) << "row " << r << " column " << i << ", "
+                                      << cpu_level_name(level);
+      }
     }
   }
 }
@@ -93,14 +127,25 @@ TEST(BertEncoderOps, ResidualLayerNormIsAddThenNorm) {
   std::vector<float> bias = random_vector(static_cast<size_t>(n), 7);
   std::vector<float> w = random_vector(static_cast<size_t>(n), 8, 0.1f, 1.0f);
   std::vector<float> b = random_vector(static_cast<size_t>(n), 9, 0.1f);
-  std::vector<float> fused = x;
-  residual_layer_norm(fused.data(), y.data(), bias.data(), rows, n, w.data(), b.data(), 1e-5f,
-                      nullptr);
-  std::vector<float> separate = x;
-  add_in_place(separate.data(), y.data(), rows * n, nullptr);
-  add_bias(separate.data(), rows, n, bias.data(), nullptr);
-  layer_norm(separate.data(), rows, n, w.data(), b.data(), 1e-5f, nullptr);
-  for (size_t i = 0; i < fused.size(); ++i) ASSERT_NEAR(fused[i], separate[i], 1e-5) << i;
+  std::vector<std::vector<float>> per_level;
+  for (CpuLevel level : kernel_levels()) {
+    ScopedCpuLevel scoped(level);
+    std::vector<float> fused = x;
+    residual_layer_norm(fused.data(), y.data(), bias.data(), rows, n, w.data(), b.data(), 1e-5f,
+                        nullptr);
+    std::vector<float> separate = x;
+    add_in_place(separate.data(), y.data(), rows * n, nullptr);
+    add_bias(separate.data(), rows, n, bias.data(), nullptr);
+    layer_norm(separate.data(), rows, n, w.data(), b.data(), 1e-5f, nullptr);
+    for (size_t i = 0; i < fused.size(); ++i) {
+      ASSERT_NEAR(fused[i], separate[i], 1e-5) << i << ", " << cpu_level_name(level);
+    }
+    per_level.push_back(fused);
+  }
+  // n = 33: the AVX2 path's 8-wide loops and their tails agree with the portable code.
+  for (size_t l = 1; l < per_level.size(); ++l) {
+    for (size_t i = 0; i < per_level[0].size(); ++i) ASSERT_NEAR(per_level[l][i], per_level[0][i], 1e-5);
+  }
 }
 
 // Attention of one (sequence, head) in double, straight from the definition.
@@ -133,34 +178,66 @@ void naive_attention(const std::vector<float>& q, const std::vector<float>& k,
 }
 
 TEST(BertEncoderOps, AttentionStaysInsideEachSequence) {
-  const int64_t n_head = 3, hd = 8, stride = n_head * hd;
-  const std::vector<SequenceSpan> seqs = {{0, 1}, {1, 5}, {6, 17}, {23, 2}};
-  const int64_t T = 25;
+  // head_dim 12: one full vector and a 4-wide tail on the AVX2 path; sequences of 1 to 37 rows
+  // cover the 4-row blocks and the 16-key padding.
+  const int64_t n_head = 3, hd = 12, stride = n_head * hd;
+  const std::vector<SequenceSpan> seqs = {{0, 1}, {1, 5}, {6, 17}, {23, 2}, {25, 37}};
+  const int64_t T = 62;
   const auto n = static_cast<size_t>(T * stride);
   std::vector<float> q = random_vector(n, 10, 2.0f), k = random_vector(n, 11, 2.0f),
                      v = random_vector(n, 12);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  std::vector<float> out(n, -7.0f);
-  encoder_attention(q.data(), k.data(), v.data(), n_head, hd, scale, seqs, out.data(), nullptr);
   std::vector<double> want(n, 0.0);
   for (const SequenceSpan& s : seqs) {
     for (int64_t h = 0; h < n_head; ++h) naive_attention(q, k, v, n_head, hd, scale, s, h, want);
   }
-  for (size_t i = 0; i < n; ++i) ASSERT_NEAR(out[i], want[i], 2e-6) << "element " << i;
-  // A one-token sequence attends only to itself: its output is its own value row.
-  for (int64_t d = 0; d < stride; ++d) EXPECT_FLOAT_EQ(out[static_cast<size_t>(d)], v[static_cast<size_t>(d)]);
+  for (CpuLevel level : kernel_levels()) {
+    ScopedCpuLevel scoped(level);
+    std::vector<float> out(n, -7.0f);
+    encoder_attention(q.data(), k.data(), v.data(), n_head, hd, scale, seqs, out.data(), nullptr);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_NEAR(out[i], want[i], 1e-5) << "element " << i << ", " << cpu_level_name(level);
+    }
+    // A one-token sequence attends only to itself: its output is its own value row.
+    for (int64_t d = 0; d < stride; ++d) {
+      EXPECT_FLOAT_EQ(out[static_cast<size_t>(d)], v[static_cast<size_t>(d)]);
+    }
+    // Changing the keys of one sequence leaves every other sequence's output unchanged.
+    std::vector<float> k2 = k;
+    for (int64_t t = 1; t < 6; ++t) k2[static_cast<size_t>(t * stride)] += 5.0f;
+    std::vector<float> out2(n, -7.0f);
+    encoder_attention(q.data(), k2.data(), v.data(), n_head, hd, scale, seqs, out2.data(),
+                      nullptr);
+    for (int64_t t = 0; t < T; ++t) {
+      if (t >= 1 && t < 6) continue;
+      for (int64_t d = 0; d < hd; ++d) {  // head 0, where the keys changed
+        const auto i = static_cast<size_t>(t * stride + d);
+        ASSERT_EQ(out2[i], out[i]) << "token " << t << ", " << cpu_level_name(level);
+      }
+    }
+  }
+}
 
-  // Changing the keys of one sequence leaves every other sequence's output unchanged.
-  std::vector<float> k2 = k;
-  for (int64_t t = 1; t < 6; ++t) k2[static_cast<size_t>(t * stride)] += 5.0f;
-  std::vector<float> out2(n, -7.0f);
-  encoder_attention(q.data(), k2.data(), v.data(), n_head, hd, scale, seqs, out2.data(), nullptr);
-  for (int64_t t = 0; t < T; ++t) {
-    const bool inside = t >= 1 && t < 6;
-    for (int64_t d = 0; d < hd; ++d) {  // head 0, where the keys changed
-      const auto i = static_cast<size_t>(t * stride + d);
-      if (inside) continue;
-      ASSERT_EQ(out2[i], out[i]) << "token " << t;
+TEST(BertEncoderOps, AttentionOnRealHeadSizes) {
+  // bge-small (32), bge-base/large (64), and 128 (two blocks of 64 columns).
+  for (int64_t hd : {32, 64, 128}) {
+    const int64_t n_head = 2, stride = n_head * hd;
+    const std::vector<SequenceSpan> seqs = {{0, 40}, {40, 9}};
+    const auto n = static_cast<size_t>(49 * stride);
+    std::vector<float> q = random_vector(n, 20, 1.5f), k = random_vector(n, 21, 1.5f),
+                       v = random_vector(n, 22);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    std::vector<double> want(n, 0.0);
+    for (const SequenceSpan& s : seqs) {
+      for (int64_t h = 0; h < n_head; ++h) naive_attention(q, k, v, n_head, hd, scale, s, h, want);
+    }
+    for (CpuLevel level : kernel_levels()) {
+      ScopedCpuLevel scoped(level);
+      std::vector<float> out(n);
+      encoder_attention(q.data(), k.data(), v.data(), n_head, hd, scale, seqs, out.data(), nullptr);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_NEAR(out[i], want[i], 1e-5) << "head_dim " << hd << ", " << cpu_level_name(level);
+      }
     }
   }
 }

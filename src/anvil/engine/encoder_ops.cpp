@@ -1,9 +1,5 @@
 #include "anvil/engine/encoder_ops.h"
 
-// -O2 vectorizes only loops whose trip count is known; these loops run over rows of unknown
-// length, and vectorized they are 3-4x faster (GELU, attention, layer norm).
-#pragma GCC optimize("vect-cost-model=dynamic")
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -11,6 +7,8 @@
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
+#include "anvil/engine/cpu_features.h"
+#include "anvil/engine/encoder_ops_kernels.h"
 
 namespace anvil::engine {
 namespace {
@@ -44,7 +42,7 @@ constexpr float kRoundMagic = 12582912.0f;
 
 inline float exp_nonpositive(float x) {
   const bool underflow = x < -87.0f;
-  x = std::max(x, -87.0f);
+  x = underflow ? -87.0f : x;
   const float t = x * kLog2e + kRoundMagic;
   const float n = t - kRoundMagic;
   const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRoundMagic);
@@ -66,7 +64,8 @@ inline float erf_approx(float x) {
   // Abramowitz and Stegun 7.1.26 (|error| <= 1.5e-7 in exact arithmetic) for |x| >= 0.5, odd
   // extension for x < 0. Below 0.5 its float rounding is large relative to erf itself, so there
   // the Maclaurin series to x^11 takes over (truncation below 0.5^13 / 9360 ~ 1.3e-8).
-  const float ax = std::min(std::fabs(x), 6.0f);
+  float ax = __builtin_fabsf(x);
+  ax = ax < 6.0f ? ax : 6.0f;
   const float t = 1.0f / (1.0f + 0.3275911f * ax);
   float poly = 1.061405429f;
   poly = poly * t - 1.453152027f;
@@ -83,7 +82,7 @@ inline float erf_approx(float x) {
   series = series * x2 - 1.0f / 3.0f;
   series = series * x2 + 1.0f;
   const float small = 1.12837916709551257f * ax * series;  // 2 / sqrt(pi)
-  return std::copysign(ax < 0.5f ? small : large, x);
+  return __builtin_copysignf(ax < 0.5f ? small : large, x);
 }
 
 constexpr float kInvSqrt2 = 0.70710678118654752440f;
@@ -96,10 +95,20 @@ float fast_exp_nonpositive(float x) { return exp_nonpositive(x); }
 float fast_erf(float x) { return erf_approx(x); }
 float gelu_erf(float x) { return gelu(x); }
 
+namespace encoder_detail {
 namespace {
 
-// One row in place: (row - mean) / sqrt(var + eps) * w + b, sums in double.
-inline void normalize_row(float* row, int64_t n, const float* w, const float* b, float eps) {
+void add_portable(float* x, const float* y, const float* bias, int64_t n) {
+  if (y != nullptr) {
+    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+  }
+  if (bias != nullptr) {
+    for (int64_t i = 0; i < n; ++i) x[i] += bias[i];
+  }
+}
+
+// Sums in double, so that rows with a large common offset keep their variance.
+void layer_norm_row_portable(float* row, int64_t n, const float* w, const float* b, float eps) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += row[i];
   const double mean = sum / static_cast<double>(n);
@@ -114,91 +123,118 @@ inline void normalize_row(float* row, int64_t n, const float* w, const float* b,
   for (int64_t i = 0; i < n; ++i) row[i] = (row[i] - m) * inv * w[i] + b[i];
 }
 
+void gelu_portable(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = gelu(x[i]);
+}
+
+void attention_head_portable(const float* q, const float* k, const float* v, float* out,
+                             int64_t stride, int64_t len, int64_t head_dim, float scale,
+                             float* scratch) {
+  // kt: [head_dim, len], the keys transposed so that one query's scores are axpy's over
+  // contiguous memory.
+  float* kt = scratch;
+  float* sc = scratch + head_dim * len;
+  for (int64_t j = 0; j < len; ++j) {
+    for (int64_t d = 0; d < head_dim; ++d) kt[d * len + j] = k[j * stride + d];
+  }
+  for (int64_t i = 0; i < len; ++i) {
+    const float* qi = q + i * stride;
+    std::fill(sc, sc + len, 0.0f);
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const float qd = qi[d] * scale;
+      const float* kd = kt + d * len;
+      for (int64_t j = 0; j < len; ++j) sc[j] += qd * kd[j];
+    }
+    float mx = sc[0];
+    for (int64_t j = 1; j < len; ++j) mx = sc[j] > mx ? sc[j] : mx;
+    float sum = 0;
+    for (int64_t j = 0; j < len; ++j) {
+      sc[j] = exp_nonpositive(sc[j] - mx);
+      sum += sc[j];
+    }
+    const float inv = 1.0f / sum;
+    float* oi = out + i * stride;
+    std::fill(oi, oi + head_dim, 0.0f);
+    for (int64_t j = 0; j < len; ++j) {
+      const float p = sc[j] * inv;
+      const float* vj = v + j * stride;
+      for (int64_t d = 0; d < head_dim; ++d) oi[d] += p * vj[d];
+    }
+  }
+}
+
+}  // namespace
+
+const EncoderKernels& portable_encoder_kernels() {
+  static const EncoderKernels k{"portable", add_portable, layer_norm_row_portable, gelu_portable,
+                                attention_head_portable};
+  return k;
+}
+
+}  // namespace encoder_detail
+
+namespace {
+
+const encoder_detail::EncoderKernels& kernels() {
+  if (cpu_level() >= CpuLevel::kAvx2) return encoder_detail::avx2_encoder_kernels();
+  return encoder_detail::portable_encoder_kernels();
+}
+
 }  // namespace
 
 void layer_norm(float* x, int64_t n_rows, int64_t n, const float* w, const float* b, float eps,
                 core::ThreadPool* pool) {
+  const auto& k = kernels();
   for_chunks(n_rows, 64, pool, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) normalize_row(x + r * n, n, w, b, eps);
+    for (int64_t r = begin; r < end; ++r) k.layer_norm_row(x + r * n, n, w, b, eps);
   });
 }
 
 void residual_layer_norm(float* x, const float* y, const float* y_bias, int64_t n_rows, int64_t n,
                          const float* w, const float* b, float eps, core::ThreadPool* pool) {
+  const auto& k = kernels();
   for_chunks(n_rows, 64, pool, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      float* row = x + r * n;
-      const float* yr = y + r * n;
-      for (int64_t i = 0; i < n; ++i) row[i] += yr[i] + y_bias[i];
-      normalize_row(row, n, w, b, eps);
+      k.add(x + r * n, y + r * n, y_bias, n);
+      k.layer_norm_row(x + r * n, n, w, b, eps);
     }
   });
 }
 
 void add_bias(float* x, int64_t n_rows, int64_t n, const float* bias, core::ThreadPool* pool) {
+  const auto& k = kernels();
   for_chunks(n_rows, 64, pool, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      float* row = x + r * n;
-      for (int64_t i = 0; i < n; ++i) row[i] += bias[i];
-    }
+    for (int64_t r = begin; r < end; ++r) k.add(x + r * n, nullptr, bias, n);
   });
 }
 
 void add_in_place(float* y, const float* x, int64_t n, core::ThreadPool* pool) {
+  const auto& k = kernels();
   for_chunks(n, 1 << 15, pool, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) y[i] += x[i];
+    k.add(y + begin, x + begin, nullptr, end - begin);
   });
 }
 
 void gelu_erf_in_place(float* x, int64_t n, core::ThreadPool* pool) {
-  for_chunks(n, 1 << 14, pool, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) x[i] = gelu(x[i]);
-  });
+  const auto& k = kernels();
+  for_chunks(n, 1 << 14, pool, [&](int64_t begin, int64_t end) { k.gelu(x + begin, end - begin); });
 }
 
 void encoder_attention(const float* q, const float* k, const float* v, int64_t n_head,
                        int64_t head_dim, float scale, std::span<const SequenceSpan> seqs,
                        float* out, core::ThreadPool* pool) {
+  const auto& kern = kernels();
   const int64_t stride = n_head * head_dim;
   const auto n_tasks = static_cast<int64_t>(seqs.size()) * n_head;
   auto task = [&](int64_t index) {
     const SequenceSpan& s = seqs[static_cast<size_t>(index / n_head)];
     const int64_t h = index % n_head;
-    const int64_t len = s.length;
-    if (len <= 0) return;
-    // kt: [head_dim, len], this head's keys transposed so that the scores of one query against
-    // every key are a run of axpy's over contiguous memory.
-    std::vector<float> kt(static_cast<size_t>(head_dim * len));
-    std::vector<float> scores(static_cast<size_t>(len));
-    for (int64_t j = 0; j < len; ++j) {
-      const float* kj = k + (s.start + j) * stride + h * head_dim;
-      for (int64_t d = 0; d < head_dim; ++d) kt[static_cast<size_t>(d * len + j)] = kj[d];
-    }
-    for (int64_t i = 0; i < len; ++i) {
-      const float* qi = q + (s.start + i) * stride + h * head_dim;
-      float* sc = scores.data();
-      std::fill(sc, sc + len, 0.0f);
-      for (int64_t d = 0; d < head_dim; ++d) {
-        const float qd = qi[d] * scale;
-        const float* kd = kt.data() + d * len;
-        for (int64_t j = 0; j < len; ++j) sc[j] += qd * kd[j];
-      }
-      float mx = sc[0];
-      for (int64_t j = 1; j < len; ++j) mx = std::max(mx, sc[j]);
-      float sum = 0;
-      for (int64_t j = 0; j < len; ++j) {
-        sc[j] = exp_nonpositive(sc[j] - mx);
-        sum += sc[j];
-      }
-      const float inv = 1.0f / sum;
-      float* oi = out + (s.start + i) * stride + h * head_dim;
-      std::fill(oi, oi + head_dim, 0.0f);
-      for (int64_t j = 0; j < len; ++j) {
-        const float p = sc[j] * inv;
-        const float* vj = v + (s.start + j) * stride + h * head_dim;
-        for (int64_t d = 0; d < head_dim; ++d) oi[d] += p * vj[d];
-      }
-    }
+    if (s.length <= 0) return;
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(encoder_detail::attention_scratch_floats(s.length, head_dim)));
+    const int64_t offset = s.start * stride + h * head_dim;
+    kern.attention_head(q + offset, k + offset, v + offset, out + offset, stride, s.length,
+                        head_dim, scale, scratch.data());
   };
   if (pool == nullptr || n_tasks <= 1) {
     for (int64_t t = 0; t < n_tasks; ++t) task(t);
