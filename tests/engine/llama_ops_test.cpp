@@ -200,31 +200,48 @@ TEST(LlamaOps, Avx2KernelsMatchPortable) {
   const ops_detail::OpsKernels& ref = ops_detail::portable_ops();
   for (int64_t d : {1, 3, 8, 12, 16, 31, 32, 64, 67, 128}) {
     for (int64_t n : {1, 3, 4, 9, 33}) {
-      const size_t stride_elems = static_cast<size_t>(d + 5);  // rows padded as cache rows are
-      const auto a = random_vector(d, 20 + d);
-      const auto rows = random_vector(n * stride_elems, 21 + n);
-      std::vector<uint16_t> rows16(rows.size());
-      for (size_t i = 0; i < rows.size(); ++i) rows16[i] = fp32_to_fp16(rows[i]);
-      const auto* r32 = reinterpret_cast<const uint8_t*>(rows.data());
-      const auto* r16 = reinterpret_cast<const uint8_t*>(rows16.data());
-      std::vector<float> s1(n), s2(n), o1(d), o2(d);
-      ref.scores_f32(a.data(), r32, stride_elems * 4, n, d, 0.5f, s1.data());
-      fast->scores_f32(a.data(), r32, stride_elems * 4, n, d, 0.5f, s2.data());
-      for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s1[j], s2[j], 1e-5 * d) << d << " " << n;
-      ref.scores_f16(a.data(), r16, stride_elems * 2, n, d, 0.5f, s1.data());
-      fast->scores_f16(a.data(), r16, stride_elems * 2, n, d, 0.5f, s2.data());
-      for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s1[j], s2[j], 1e-5 * d) << d << " " << n;
-      const auto w = random_vector(n, 22);
-      ref.weighted_sum_f32(w.data(), r32, stride_elems * 4, n, d, o1.data());
-      fast->weighted_sum_f32(w.data(), r32, stride_elems * 4, n, d, o2.data());
-      for (int64_t i = 0; i < d; ++i) ASSERT_NEAR(o1[i], o2[i], 1e-5 * n) << d << " " << n;
-      ref.weighted_sum_f16(w.data(), r16, stride_elems * 2, n, d, o1.data());
-      fast->weighted_sum_f16(w.data(), r16, stride_elems * 2, n, d, o2.data());
-      for (int64_t i = 0; i < d; ++i) ASSERT_NEAR(o1[i], o2[i], 1e-5 * n) << d << " " << n;
+      for (int64_t n_q : {1, 3, 4, 7, 9}) {
+        const size_t stride_elems = static_cast<size_t>(d + 5);  // rows padded as cache rows are
+        const auto qv = random_vector(n_q * d, 20 + d);
+        std::vector<const float*> q(n_q);
+        for (int64_t m = 0; m < n_q; ++m) q[m] = qv.data() + m * d;
+        const auto rows = random_vector(n * stride_elems, 21 + n);
+        std::vector<uint16_t> rows16(rows.size());
+        for (size_t i = 0; i < rows.size(); ++i) rows16[i] = fp32_to_fp16(rows[i]);
+        const auto* r32 = reinterpret_cast<const uint8_t*>(rows.data());
+        const auto* r16 = reinterpret_cast<const uint8_t*>(rows16.data());
+        const int64_t ld = n + 2;
+        std::vector<float> s1(n_q * ld), s2(n_q * ld);
+        const std::string where = "d " + std::to_string(d) + " n " + std::to_string(n) + " queries " + std::to_string(n_q);
+        ref.scores_f32(q.data(), n_q, r32, stride_elems * 4, n, d, 0.5f, s1.data(), ld);
+        fast->scores_f32(q.data(), n_q, r32, stride_elems * 4, n, d, 0.5f, s2.data(), ld);
+        for (int64_t m = 0; m < n_q; ++m) {
+          for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s1[m * ld + j], s2[m * ld + j], 1e-5 * d) << where;
+        }
+        ref.scores_f16(q.data(), n_q, r16, stride_elems * 2, n, d, 0.5f, s1.data(), ld);
+        fast->scores_f16(q.data(), n_q, r16, stride_elems * 2, n, d, 0.5f, s2.data(), ld);
+        for (int64_t m = 0; m < n_q; ++m) {
+          for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s1[m * ld + j], s2[m * ld + j], 1e-5 * d) << where;
+        }
+        const auto w = random_vector(n_q * ld, 22);
+        std::vector<float> o1(n_q * d), o2(n_q * d);
+        std::vector<float*> out1(n_q), out2(n_q);
+        for (int64_t m = 0; m < n_q; ++m) {
+          out1[m] = o1.data() + m * d;
+          out2[m] = o2.data() + m * d;
+        }
+        ref.weighted_sum_f32(w.data(), ld, n_q, r32, stride_elems * 4, n, d, out1.data());
+        fast->weighted_sum_f32(w.data(), ld, n_q, r32, stride_elems * 4, n, d, out2.data());
+        for (size_t i = 0; i < o1.size(); ++i) ASSERT_NEAR(o1[i], o2[i], 1e-5 * n) << where;
+        ref.weighted_sum_f16(w.data(), ld, n_q, r16, stride_elems * 2, n, d, out1.data());
+        fast->weighted_sum_f16(w.data(), ld, n_q, r16, stride_elems * 2, n, d, out2.data());
+        for (size_t i = 0; i < o1.size(); ++i) ASSERT_NEAR(o1[i], o2[i], 1e-5 * n) << where;
+      }
     }
     const auto a = random_vector(d, 30), b = random_vector(d, 31);
     EXPECT_NEAR(ref.dot(a.data(), b.data(), d), fast->dot(a.data(), b.data(), d), 1e-5 * d);
     auto x1 = random_vector(d, 32, 30.0f), x2 = x1;
+    EXPECT_EQ(ref.max(x1.data(), d), fast->max(x1.data(), d));
     const float s1 = ref.exp_sum(x1.data(), d, 40.0f), s2 = fast->exp_sum(x2.data(), d, 40.0f);
     EXPECT_NEAR(s1, s2, 1e-6 * std::abs(s1) + 1e-30);
     for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(x1[i], x2[i], 1e-6 * x1[i] + 1e-37);

@@ -92,7 +92,9 @@ core::Result<std::filesystem::path> model_file(const std::string& preset, const 
 struct ParityCase {
   std::string preset;
   std::string type;
-  double tolerance;         // on Error::relative(), prefill (all tokens in one batch)
+  // On Error::relative(), for prefill (all tokens in one batch). Quantized weights: the kernels
+  // round activations to 8 bits (docs/QUANTIZATION.md), which bounds the agreement.
+  double tolerance;
   double decode_tolerance;  // the same, one token at a time
 };
 
@@ -149,10 +151,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ParityCase{"tiny-qwen2", "f32", 1e-5, 1e-5},
                       ParityCase{"tiny-llama", "f16", 1e-5, 1e-3},
                       ParityCase{"tiny-qwen2", "bf16", 1e-5, 1e-3},
-                      ParityCase{"tiny-mistral", "q8_0", 1e-5, 3e-2},
-                      ParityCase{"tiny-qwen2", "q8_0", 1e-5, 3e-2},
-                      ParityCase{"tiny-llama", "q4_0", 1e-5, 3e-2},
-                      ParityCase{"tiny-mistral", "q4_k_m", 1e-5, 3e-2}),
+                      ParityCase{"tiny-mistral", "q8_0", 3e-2, 3e-2},
+                      ParityCase{"tiny-qwen2", "q8_0", 3e-2, 3e-2},
+                      ParityCase{"tiny-llama", "q4_0", 3e-2, 3e-2},
+                      ParityCase{"tiny-mistral", "q4_k_m", 3e-2, 3e-2}),
     case_name);
 
 class LlamaParityGreedy : public ::testing::TestWithParam<std::string> {};

@@ -24,6 +24,8 @@ void silu_mul_portable(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+float max_portable(const float* x, int64_t n) { return *std::max_element(x, x + n); }
+
 float exp_sum_portable(float* x, int64_t n, float max) {
   float s = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -37,23 +39,29 @@ float to_f32(float v) { return v; }
 float to_f32(uint16_t v) { return fp16_to_fp32(v); }
 
 template <typename T>
-void scores_portable(const float* q, const uint8_t* k, size_t stride, int64_t n, int64_t d,
-                     float scale, float* out) {
-  for (int64_t j = 0; j < n; ++j) {
-    const T* r = reinterpret_cast<const T*>(k + static_cast<size_t>(j) * stride);
-    float s = 0;
-    for (int64_t i = 0; i < d; ++i) s += q[i] * to_f32(r[i]);
-    out[j] = s * scale;
+void scores_portable(const float* const* q, int64_t n_q, const uint8_t* k, size_t stride, int64_t n,
+                     int64_t d, float scale, float* out, int64_t ld) {
+  for (int64_t m = 0; m < n_q; ++m) {
+    for (int64_t j = 0; j < n; ++j) {
+      const T* r = reinterpret_cast<const T*>(k + static_cast<size_t>(j) * stride);
+      float s = 0;
+      for (int64_t i = 0; i < d; ++i) s += q[m][i] * to_f32(r[i]);
+      out[m * ld + j] = s * scale;
+    }
   }
 }
 
 template <typename T>
-void weighted_sum_portable(const float* w, const uint8_t* v, size_t stride, int64_t n, int64_t d,
-                           float* out) {
-  std::fill(out, out + d, 0.0f);
-  for (int64_t j = 0; j < n; ++j) {
-    const T* r = reinterpret_cast<const T*>(v + static_cast<size_t>(j) * stride);
-    for (int64_t i = 0; i < d; ++i) out[i] += w[j] * to_f32(r[i]);
+void weighted_sum_portable(const float* p, int64_t ld, int64_t n_q, const uint8_t* v, size_t stride,
+                           int64_t n, int64_t d, float* const* out) {
+  for (int64_t m = 0; m < n_q; ++m) {
+    float* o = out[m];
+    std::fill(o, o + d, 0.0f);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* r = reinterpret_cast<const T*>(v + static_cast<size_t>(j) * stride);
+      const float w = p[m * ld + j];
+      for (int64_t i = 0; i < d; ++i) o[i] += w * to_f32(r[i]);
+    }
   }
 }
 
@@ -61,6 +69,7 @@ const OpsKernels kPortable = {
     "portable",
     dot_portable,
     silu_mul_portable,
+    max_portable,
     exp_sum_portable,
     scores_portable<float>,
     scores_portable<uint16_t>,
@@ -133,8 +142,8 @@ void silu_mul(float* gate, const float* up, int64_t count, core::ThreadPool* poo
 
 void softmax(float* x, int64_t n) {
   if (n <= 0) return;
-  const float max = *std::max_element(x, x + n);
-  const float inv = 1.0f / kernels().exp_sum(x, n, max);
+  const OpsKernels& k = kernels();
+  const float inv = 1.0f / k.exp_sum(x, n, k.max(x, n));
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
@@ -189,33 +198,53 @@ void attention(const AttentionShape& shape, const float* q, const KvCache& kv, i
   const size_t elem = f16 ? 2 : 4;
   const auto scores_fn = f16 ? k.scores_f16 : k.scores_f32;
   const auto sum_fn = f16 ? k.weighted_sum_f16 : k.weighted_sum_f32;
+  const int64_t n_total = pos0 + n;
 
-  // A task is one head over a block of query rows; rows of a block see 1 more key each.
-  constexpr int64_t kRowBlock = 16;
-  const int64_t n_blocks = (n + kRowBlock - 1) / kRowBlock;
+  // A task is one KV head with the query heads that share it, over a block of rows: each key and
+  // value row loaded serves group x rows queries. Rows of a block see 1 more key each; the keys a
+  // row must not see get probability 0. The block is sized so that its scores stay near 1 MiB.
+  const int64_t rows = std::clamp<int64_t>((int64_t{1} << 18) / (group * n_total), 1, 16);
+  const int64_t n_blocks = (n + rows - 1) / rows;
   auto task = [&](size_t index) {
-    const int64_t h = static_cast<int64_t>(index) % shape.n_head;
-    const int64_t block = static_cast<int64_t>(index) / shape.n_head;
-    const int64_t kv_off = (h / group) * hd * static_cast<int64_t>(elem);  // bytes into a cache row
-    const uint8_t* k_base = kv.k_row(layer, 0) + kv_off;
-    const uint8_t* v_base = kv.v_row(layer, 0) + kv_off;
-    thread_local std::vector<float> scores;
-    if (scores.size() < static_cast<size_t>(pos0 + n)) scores.resize(static_cast<size_t>(pos0 + n));
-    for (int64_t t = block * kRowBlock; t < std::min(n, (block + 1) * kRowBlock); ++t) {
-      const int64_t n_keys = pos0 + t + 1;
-      const float* qr = q + t * q_dim + h * hd;
-      float* o = out + t * q_dim + h * hd;
-      scores_fn(qr, k_base, kv.row_bytes(), n_keys, hd, scale, scores.data());
-      const float max = *std::max_element(scores.data(), scores.data() + n_keys);
-      const float inv = 1.0f / k.exp_sum(scores.data(), n_keys, max);
-      sum_fn(scores.data(), v_base, kv.row_bytes(), n_keys, hd, o);
-      for (int64_t i = 0; i < hd; ++i) o[i] *= inv;
+    const int64_t g = static_cast<int64_t>(index) % shape.n_head_kv;
+    const int64_t block = static_cast<int64_t>(index) / shape.n_head_kv;
+    const int64_t t0 = block * rows, t1 = std::min(n, t0 + rows);
+    const int64_t n_q = (t1 - t0) * group;
+    const int64_t n_keys = pos0 + t1;  // what the block's last row sees
+    const int64_t kv_off = g * hd * static_cast<int64_t>(elem);  // bytes into a cache row
+    thread_local std::vector<float> s;
+    thread_local std::vector<const float*> qs;
+    thread_local std::vector<float*> outs;
+    s.resize(static_cast<size_t>(n_q * n_keys));
+    qs.resize(static_cast<size_t>(n_q));
+    outs.resize(static_cast<size_t>(n_q));
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+        const auto m = static_cast<size_t>((t - t0) * group + h - g * group);
+        qs[m] = q + t * q_dim + h * hd;
+        outs[m] = out + t * q_dim + h * hd;
+      }
+    }
+    scores_fn(qs.data(), n_q, kv.k_row(layer, 0) + kv_off, kv.row_bytes(), n_keys, hd, scale,
+              s.data(), n_keys);
+    thread_local std::vector<float> inv;
+    inv.resize(static_cast<size_t>(n_q));
+    for (int64_t m = 0; m < n_q; ++m) {
+      float* row = s.data() + m * n_keys;
+      const int64_t visible = pos0 + t0 + m / group + 1;
+      inv[static_cast<size_t>(m)] = 1.0f / k.exp_sum(row, visible, k.max(row, visible));
+      std::fill(row + visible, row + n_keys, 0.0f);
+    }
+    sum_fn(s.data(), n_keys, n_q, kv.v_row(layer, 0) + kv_off, kv.row_bytes(), n_keys, hd, outs.data());
+    for (int64_t m = 0; m < n_q; ++m) {
+      float* o = outs[static_cast<size_t>(m)];
+      for (int64_t i = 0; i < hd; ++i) o[i] *= inv[static_cast<size_t>(m)];
     }
   };
-  const size_t n_tasks = static_cast<size_t>(shape.n_head * n_blocks);
+  const size_t n_tasks = static_cast<size_t>(shape.n_head_kv * n_blocks);
   // Below ~100k multiply-adds a hand-off to the pool costs more than it saves.
-  const int64_t work = n * shape.n_head * (pos0 + n) * hd;
-  if (!pool || pool->size() == 0 || work < 100000) {
+  const int64_t work = n * shape.n_head * n_total * hd;
+  if (!pool || pool->size() == 0 || work < 100000 || n_tasks == 1) {
     for (size_t i = 0; i < n_tasks; ++i) task(i);
   } else {
     pool->parallel_for(0, n_tasks, task, 1);

@@ -13,19 +13,23 @@ struct OpsKernels {
   float (*dot)(const float* a, const float* b, int64_t n);
   // gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x)
   void (*silu_mul)(float* gate, const float* up, int64_t n);
+  // max_i x[i], n >= 1
+  float (*max)(const float* x, int64_t n);
   // x[i] = e^(x[i] - max); returns the sum of the new x
   float (*exp_sum)(float* x, int64_t n, float max);
-  // scores[j] = scale * sum_i q[i] * K_j[i] for j < n, K_j = d values at k + j * stride bytes,
-  // stored as f32 (f16 for the _f16 variant).
-  void (*scores_f32)(const float* q, const uint8_t* k, size_t stride, int64_t n, int64_t d,
-                     float scale, float* scores);
-  void (*scores_f16)(const float* q, const uint8_t* k, size_t stride, int64_t n, int64_t d,
-                     float scale, float* scores);
-  // out[i] = sum_j w[j] * V_j[i] for i < d, V_j as K_j above.
-  void (*weighted_sum_f32)(const float* w, const uint8_t* v, size_t stride, int64_t n, int64_t d,
-                           float* out);
-  void (*weighted_sum_f16)(const float* w, const uint8_t* v, size_t stride, int64_t n, int64_t d,
-                           float* out);
+  // Attention over one KV head for n_q query vectors at once (so that each key and value row
+  // loaded serves several queries). K_j, V_j: d values at k (v) + j * stride bytes, f32 (f16 for
+  // the _f16 variants).
+  // s[m * ld + j] = scale * sum_i q[m][i] * K_j[i] for m < n_q, j < n.
+  void (*scores_f32)(const float* const* q, int64_t n_q, const uint8_t* k, size_t stride, int64_t n,
+                     int64_t d, float scale, float* s, int64_t ld);
+  void (*scores_f16)(const float* const* q, int64_t n_q, const uint8_t* k, size_t stride, int64_t n,
+                     int64_t d, float scale, float* s, int64_t ld);
+  // out[m][i] = sum_j p[m * ld + j] * V_j[i] for m < n_q, i < d.
+  void (*weighted_sum_f32)(const float* p, int64_t ld, int64_t n_q, const uint8_t* v, size_t stride,
+                           int64_t n, int64_t d, float* const* out);
+  void (*weighted_sum_f16)(const float* p, int64_t ld, int64_t n_q, const uint8_t* v, size_t stride,
+                           int64_t n, int64_t d, float* const* out);
 };
 
 const OpsKernels& portable_ops();
