@@ -96,7 +96,7 @@ core::Status BpeTokenizer::build_merges() {
   if (vocab_.merges.empty()) {
     return core::Status::invalid_argument("BPE vocabulary has no merges (tokenizer.ggml.merges)");
   }
-  merges_.reserve(vocab_.merges.size());
+  merges_ = MergeTable(vocab_.merges.size());
   std::string joined;
   for (size_t rank = 0; rank < vocab_.merges.size(); ++rank) {
     const std::string_view merge = vocab_.merges[rank];
@@ -116,8 +116,7 @@ core::Status BpeTokenizer::build_merges() {
     joined.assign(left);
     joined.append(right);
     // The first occurrence of a pair wins, as in llama.cpp.
-    merges_.emplace((static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r),
-                    Merge{static_cast<int32_t>(rank), find_token(joined)});
+    merges_.insert(l, r, Merge{static_cast<int32_t>(rank), find_token(joined)});
   }
   return core::Status::ok_status();
 }

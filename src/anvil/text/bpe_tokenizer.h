@@ -5,7 +5,6 @@
 #pragma once
 
 #include <array>
-#include <unordered_map>
 
 #include "anvil/text/bpe_pretokenizer.h"
 #include "anvil/text/vocab_tokenizer.h"
@@ -22,20 +21,14 @@ class BpeTokenizer final : public VocabTokenizer {
   void append_normal_piece(TokenId id, std::string& out) const override;
 
  private:
-  struct Merge {
-    int32_t rank;
-    TokenId result;  // -1 when the merged text is not itself a token
-  };
+  using Merge = MergeTable::Merge;
   BpeTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids, BpePretokenizer pre);
   core::Status build_merges();
   void encode_word(std::string_view word, std::vector<TokenId>& out, std::string& scratch) const;
-  const Merge* find_merge(TokenId left, TokenId right) const {
-    auto it = merges_.find((static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right));
-    return it == merges_.end() ? nullptr : &it->second;
-  }
+  const Merge* find_merge(TokenId left, TokenId right) const { return merges_.find(left, right); }
 
   BpePretokenizer pre_;
-  std::unordered_map<uint64_t, Merge> merges_;  // (left id << 32 | right id) -> merge
+  MergeTable merges_;
   std::array<TokenId, 256> byte_ids_{};         // the token of each byte's GPT-2 character, or -1
   // Tokens llama.cpp emits for a byte of an unknown symbol: the one-byte tokens of the bytes of
   // its GPT-2 character (in practice only printable ASCII has one).

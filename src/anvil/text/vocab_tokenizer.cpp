@@ -24,13 +24,8 @@ int parse_byte_token(std::string_view text) {
 
 VocabTokenizer::VocabTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids) : Tokenizer(std::move(vocab)) {
   eog_ids_ = std::move(eog_ids);
-  index_.reserve(vocab_.tokens.size());
-  for (size_t i = 0; i < vocab_.tokens.size(); ++i) {
-    const std::string& t = vocab_.tokens[i];
-    if (t.empty()) continue;
-    index_.emplace(t, static_cast<TokenId>(i));  // duplicates were rejected by create()
-    max_token_bytes_ = std::max(max_token_bytes_, t.size());
-  }
+  index_.build(vocab_.tokens);  // duplicates were rejected by create()
+  for (const std::string& t : vocab_.tokens) max_token_bytes_ = std::max(max_token_bytes_, t.size());
   specials_ = collect_special_tokens(vocab_);
   static const char* kHex = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {

@@ -6,10 +6,10 @@
 #include <array>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "anvil/text/special_tokens.h"
+#include "anvil/text/token_index.h"
 #include "anvil/text/tokenizer.h"
 
 namespace anvil::text {
@@ -19,10 +19,7 @@ class VocabTokenizer : public Tokenizer {
   std::vector<TokenId> encode(std::string_view text, bool add_special, bool parse_special) const override;
   std::string token_to_piece(TokenId id, bool render_special) const override;
   std::string decode(const std::vector<TokenId>& ids, bool render_special) const override;
-  TokenId find_token(std::string_view text) const override {
-    auto it = index_.find(text);
-    return it == index_.end() ? -1 : it->second;
-  }
+  TokenId find_token(std::string_view text) const override { return index_.find(text); }
 
  protected:
   explicit VocabTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids);
@@ -41,7 +38,7 @@ class VocabTokenizer : public Tokenizer {
   // holding that byte, else -1.
   TokenId byte_token(uint8_t b) const { return byte_tokens_[b]; }
 
-  std::unordered_map<std::string_view, TokenId> index_;  // views into vocab_.tokens
+  TokenIndex index_;  // over vocab_.tokens
   size_t max_token_bytes_ = 0;
 
  private:
