@@ -39,6 +39,15 @@ inline void token_chunks(int64_t n_tokens, Body&& body) {
   }
 }
 
+// Software prefetch of the weight stream 2 KiB ahead of the row about to be read (rows are
+// contiguous; see matmul_avx512.cpp).
+constexpr size_t kPrefetchBytes = 2048;
+
+inline void prefetch_ahead(const uint8_t* row, size_t row_bytes) {
+  const uint8_t* p = row + kPrefetchBytes;
+  for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
 // Integer dot of 32 unsigned codes with 32 signed activations -> 8 int32 lanes (4 products each).
 // Products stay below 2 * 255 * 127 only for codes <= 128: callers keep codes within 0..63 or use
 // the sign trick.
@@ -258,6 +267,7 @@ void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
                 int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
@@ -319,6 +329,7 @@ void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
                 int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
