@@ -82,6 +82,29 @@ TEST(TokenizerSpecial, EndOfGenerationAndControlOverride) {
   EXPECT_EQ(t->find_token("nope"), -1);
 }
 
+TEST(TokenizerSpecial, LlamaCppEndOfGenerationWorkarounds) {
+  // gpt-oss: with <|return|> and <|call|>, <|end|> only separates messages. FIM pad ends too.
+  TokenizerVocab v;
+  v.model = "gpt2";
+  v.pre = "gpt-2";
+  v.tokens = {"a", "b", "<|end|>", "<|return|>", "<|call|>", "<|fim_pad|>"};
+  v.merges = {"a b"};
+  auto t = make(v);
+  EXPECT_FALSE(t->is_eog(2));
+  EXPECT_EQ(t->token_type(2), TokenType::kUserDefined);
+  EXPECT_EQ(t->vocab().eot, -1);
+  EXPECT_TRUE(t->is_eog(3));
+  EXPECT_TRUE(t->is_eog(4));
+  EXPECT_TRUE(t->is_eog(5));
+  EXPECT_TRUE(t->is_control(5));
+  EXPECT_FALSE(t->is_eog(0));
+  // Without <|return|>/<|call|>, <|end|> is Phi-3's end of turn.
+  v.tokens = {"a", "b", "<|end|>"};
+  auto u = make(v);
+  EXPECT_TRUE(u->is_eog(2));
+  EXPECT_EQ(u->vocab().eot, 2);
+}
+
 TEST(TokenizerSpecial, LongestTokenFirstAcrossTheText) {
   // llama.cpp splits with each token in turn, longest first: in "xyzw" the 3-byte "yzw" is found
   // before the 2-byte "xy", although "xy" starts earlier.
