@@ -116,6 +116,14 @@ int main(int argc, char** argv) {
     seqs.push_back(std::move(ids));
   }
   const double tok_s = seconds_since(t_tok);
+  // What padding each batch to its longest sequence would cost instead of packing.
+  size_t padded_tokens = 0;
+  for (size_t b = 0; b < seqs.size(); b += static_cast<size_t>(batch)) {
+    const size_t end = std::min(seqs.size(), b + static_cast<size_t>(batch));
+    size_t longest_in_batch = 0;
+    for (size_t i = b; i < end; ++i) longest_in_batch = std::max(longest_in_batch, seqs[i].size());
+    padded_tokens += longest_in_batch * (end - b);
+  }
   if (too_long) std::printf("%zu sentences longer than the context left out\n", too_long);
 
   auto warm = e.embed_tokens(std::span(seqs).first(std::min<size_t>(seqs.size(), static_cast<size_t>(batch))));
@@ -145,6 +153,8 @@ int main(int argc, char** argv) {
               seqs.size(), tokens, static_cast<double>(tokens) / static_cast<double>(seqs.size()),
               longest);
   std::printf("threads %d, batch %d, repeats %d\n", threads, batch, repeats);
+  std::printf("packed: %zu tokens; padded to each batch's longest it would be %zu (%.2fx)\n", tokens,
+              padded_tokens, static_cast<double>(padded_tokens) / static_cast<double>(tokens));
   std::printf("tokenize: %.0f sentences/s\n", static_cast<double>(sentences.size()) / tok_s);
   std::printf("embed: %.1f sentences/s, %.0f tokens/s (median %.3f s; min %.3f, max %.3f)\n",
               static_cast<double>(seqs.size()) / med, static_cast<double>(tokens) / med, med,
