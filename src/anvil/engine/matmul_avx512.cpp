@@ -147,6 +147,14 @@ struct Q5_0Unpack {
 // times the 16 activation scales gives each block's combined scale, and a permute hands each
 // pair of blocks its two scales (8 lanes each). Per pair and token: vpdpbusd, convert, permute,
 // FMA.
+// kPairIndex[p]: permute indices giving lanes 0..7 block 2p's scale and lanes 8..15 block 2p+1's.
+alignas(64) constexpr int32_t kPairIndex[8][16] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},         {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5},         {6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9},         {10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13}, {14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+};
+
 template <typename U, int NT>
 void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / 32;
@@ -156,7 +164,6 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                              _mm512_set1_epi32(U::kBlockBytes));
-  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   for (int64_t g0 = 0; g0 < nb; g0 += 16) {
     const int gb = static_cast<int>(std::min<int64_t>(16, nb - g0));
     const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
@@ -171,7 +178,7 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
     for (; 2 * p + 2 <= gb; ++p) {
       const int64_t b = g0 + 2 * p;
       const __m512i w = U::pair(row + b * U::kBlockBytes);
-      const __m512i idx = _mm512_add_epi32(pair_idx, _mm512_set1_epi32(2 * p));
+      const __m512i idx = _mm512_load_si512(kPairIndex[p]);
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const int64_t tt = t0 + t;
