@@ -1,6 +1,11 @@
 // `anvil bench --model M [-p 512] [-n 128] [-r 5] [-t THREADS]`: prompt processing (ppN: N random
 // tokens in one prefill) and generation (tgN: N single-token decode steps from an empty context)
 // speeds in tokens/s, mean ± sample standard deviation over repetitions, as llama-bench reports.
+// --clock cpu divides the process's CPU time by the thread count instead of reading the wall
+// clock: on a machine shared with other work it leaves out the time the threads were not running
+// (and any time a thread sat blocked, so it is an upper estimate of dedicated-core speed).
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -71,28 +76,47 @@ struct BenchOptions {
   int64_t gen = 128;
   int reps = 5;
   bool profile = false;
+  std::string clock = "wall";
+};
+
+// Seconds by the chosen clock: wall, or process CPU time / threads.
+class BenchClock {
+ public:
+  BenchClock(bool cpu, int threads) : cpu_(cpu), threads_(threads) {}
+  double now() const {
+    if (!cpu_) return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9) / threads_;
+  }
+
+ private:
+  bool cpu_;
+  int threads_;
 };
 
 // Seconds for one prefill of `tokens` from an empty cache.
-core::Result<double> time_prefill(engine::LlamaSession& s, const std::vector<int32_t>& tokens) {
+core::Result<double> time_prefill(engine::LlamaSession& s, const std::vector<int32_t>& tokens,
+                                  const BenchClock& clock) {
   s.reset();
   std::vector<float> logits;
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = clock.now();
   ANVIL_RETURN_IF_ERROR(s.eval(tokens, engine::LogitsFor::kLast, &logits));
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return clock.now() - t0;
 }
 
 // Seconds for n single-token steps from an empty cache (each with last-token logits, as
 // generation needs them).
-core::Result<double> time_decode(engine::LlamaSession& s, const std::vector<int32_t>& tokens, int64_t n) {
+core::Result<double> time_decode(engine::LlamaSession& s, const std::vector<int32_t>& tokens, int64_t n,
+                                 const BenchClock& clock) {
   s.reset();
   std::vector<float> logits;
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = clock.now();
   for (int64_t i = 0; i < n; ++i) {
     ANVIL_RETURN_IF_ERROR(s.eval(std::span(&tokens[static_cast<size_t>(i) % tokens.size()], 1),
                                  engine::LogitsFor::kLast, &logits));
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return clock.now() - t0;
 }
 
 core::Status run_bench(const BenchOptions& o) {
@@ -104,6 +128,7 @@ core::Status run_bench(const BenchOptions& o) {
   if (flags.ctx == 0) flags.ctx = std::max<int64_t>({o.prompt, o.gen, 1});
   if (flags.batch < o.prompt) flags.batch = o.prompt;  // ppN is one forward pass, as in llama-bench
   ANVIL_ASSIGN_OR_RETURN(LoadedDecoder d, load_decoder(flags, false, o.profile));
+  const BenchClock clock(o.clock == "cpu", d.threads);
   const engine::LlamaModel& m = *d.model;
   std::mt19937 rng(42);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(m.config().n_vocab - 1));
@@ -129,19 +154,19 @@ core::Status run_bench(const BenchOptions& o) {
 
   if (o.prompt > 0) {
     std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + o.prompt);
-    ANVIL_RETURN_IF_ERROR(time_prefill(*d.session, prompt).status());  // warm-up
+    ANVIL_RETURN_IF_ERROR(time_prefill(*d.session, prompt, clock).status());  // warm-up
     std::vector<double> tps;
     for (int r = 0; r < o.reps; ++r) {
-      ANVIL_ASSIGN_OR_RETURN(double sec, time_prefill(*d.session, prompt));
+      ANVIL_ASSIGN_OR_RETURN(double sec, time_prefill(*d.session, prompt, clock));
       tps.push_back(static_cast<double>(o.prompt) / sec);
     }
     row(fmt::format("pp{}", o.prompt), tps);
   }
   if (o.gen > 0) {
-    ANVIL_RETURN_IF_ERROR(time_decode(*d.session, tokens, std::min<int64_t>(o.gen, 4)).status());
+    ANVIL_RETURN_IF_ERROR(time_decode(*d.session, tokens, std::min<int64_t>(o.gen, 4), clock).status());
     std::vector<double> tps;
     for (int r = 0; r < o.reps; ++r) {
-      ANVIL_ASSIGN_OR_RETURN(double sec, time_decode(*d.session, tokens, o.gen));
+      ANVIL_ASSIGN_OR_RETURN(double sec, time_decode(*d.session, tokens, o.gen, clock));
       tps.push_back(static_cast<double>(o.gen) / sec);
     }
     row(fmt::format("tg{}", o.gen), tps);
@@ -169,6 +194,9 @@ void register_bench(CLI::App& app, Context& ctx) {
   cmd->add_option("-n,--n-gen", opts->gen, "Generated tokens (tgN test; 0 skips it)")->capture_default_str();
   cmd->add_option("-r,--repetitions", opts->reps, "Repetitions of each test")->capture_default_str();
   cmd->add_flag("--profile", opts->profile, "Print the time spent per operator to stderr");
+  cmd->add_option("--clock", opts->clock, "wall, or cpu: process CPU time / threads (for a shared machine)")
+      ->check(CLI::IsMember({"wall", "cpu"}))
+      ->capture_default_str();
   cmd->callback([&ctx, opts] {
     if (auto st = run_bench(*opts); !st.ok()) ctx.fail(st);
   });

@@ -34,17 +34,25 @@ core::Result<std::unique_ptr<LlamaSession>> LlamaSession::create(const LlamaMode
                         model.rope_freq_factors()};
   s->n_batch_ = std::min(options.n_batch, n_ctx);
   s->profiling_ = options.profile;
-  const auto rows = static_cast<size_t>(s->n_batch_);
-  s->x_.resize(rows * c.n_embd);
-  s->h_.resize(rows * c.n_embd);
-  s->q_.resize(rows * c.q_dim());
-  s->k_.resize(rows * c.kv_dim());
-  s->v_.resize(rows * c.kv_dim());
-  s->att_.resize(rows * c.q_dim());
-  s->gate_.resize(rows * c.n_ff);
-  s->up_.resize(rows * c.n_ff);
-  s->rope_cs_.resize(rows * c.n_rot);
   return s;
+}
+
+void LlamaSession::reserve_rows(int64_t n) {
+  if (n <= scratch_rows_) return;
+  // Grown on demand, not at n_batch up front: decoding needs one row, and these buffers are a
+  // visible share of a small model's resident memory (27 MiB for 512 rows of Qwen2.5-0.5B).
+  const LlamaConfig& c = model_.config();
+  const auto rows = static_cast<size_t>(n);
+  x_.resize(rows * c.n_embd);
+  h_.resize(rows * c.n_embd);
+  q_.resize(rows * c.q_dim());
+  k_.resize(rows * c.kv_dim());
+  v_.resize(rows * c.kv_dim());
+  att_.resize(rows * c.q_dim());
+  gate_.resize(rows * c.n_ff);
+  up_.resize(rows * c.n_ff);
+  rope_cs_.resize(rows * c.n_rot);
+  scratch_rows_ = n;
 }
 
 void LlamaSession::truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
@@ -86,6 +94,7 @@ void LlamaSession::forward(const int32_t* ids, int64_t n, LogitsFor which, float
   const LlamaConfig& c = model_.config();
   const int64_t pos0 = n_past_;
   const int64_t d = c.n_embd;
+  reserve_rows(n);
   using Clock = std::chrono::steady_clock;
   Clock::time_point mark = profiling_ ? Clock::now() : Clock::time_point{};
   auto lap = [&](int op) {

@@ -69,6 +69,7 @@ class LlamaSession {
   LlamaSession(const LlamaModel& model, core::ThreadPool* pool) : model_(model), pool_(pool) {}
   // One batch of n <= n_batch tokens at positions n_past_ ..; logits rows as `which` says.
   void forward(const int32_t* ids, int64_t n, LogitsFor which, float* logits);
+  void reserve_rows(int64_t n);  // scratch for batches of n tokens
 
   const LlamaModel& model_;
   core::ThreadPool* pool_;
@@ -78,7 +79,8 @@ class LlamaSession {
   int64_t n_past_ = 0;
   bool profiling_ = false;
   LlamaProfile profile_;
-  // Scratch, [n_batch, width] each.
+  // Scratch, [scratch_rows_, width] each, grown up to n_batch as batches need.
+  int64_t scratch_rows_ = 0;
   std::vector<float> x_;     // residual stream, n_embd
   std::vector<float> h_;     // normed input / matmul output, n_embd
   std::vector<float> q_;     // q_dim
