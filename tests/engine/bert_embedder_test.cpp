@@ -4,6 +4,7 @@
 // that do not depend on batch limits or thread counts.
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -95,6 +96,23 @@ TEST(BertEmbedder, EmbedsUnitVectorsIndependentOfBatchingAndThreads) {
   }
   // Different texts give different vectors.
   EXPECT_NE(runs[0][0], runs[0][1]);
+}
+
+TEST(BertEmbedder, ConcurrentCallsShareTheModelAndPool) {
+  auto tiny = testing::tiny_bert(embedding_spec());
+  auto e = Embedder::create(runtime(tiny, {2, 2, 8192}).value());
+  ASSERT_TRUE(e.ok());
+  const std::vector<std::string> a = {"the cat sat", "hello world", "pump seal leak"};
+  const std::vector<std::string> b = {"how to fix a bearing", "dog", "what is noise ?"};
+  const auto want_a = (*e)->embed(a).value();
+  const auto want_b = (*e)->embed(b).value();
+  std::vector<std::vector<std::vector<float>>> got(8);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] { got[t] = (*e)->embed(t % 2 ? b : a).value(); });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t t = 0; t < got.size(); ++t) EXPECT_EQ(got[t], t % 2 ? want_b : want_a) << t;
 }
 
 TEST(BertEmbedder, OpensAFile) {

@@ -1,6 +1,7 @@
 // The element-wise and attention operations of BERT-style encoders (layer norm with bias, exact
-// GELU, non-causal attention over sequences packed end to end): f32, written so that the compiler
-// vectorizes them, split across a thread pool where the work is large enough. See docs/EMBEDDINGS.md.
+// GELU, non-causal attention over sequences packed end to end): f32, AVX2/FMA kernels with a
+// portable fallback chosen by cpu_level(), split across a thread pool where the work is large
+// enough. See docs/EMBEDDINGS.md.
 #pragma once
 
 #include <cstdint>
