@@ -155,15 +155,28 @@ alignas(64) constexpr int32_t kPairIndex[8][16] = {
     {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13}, {14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
 };
 
+// Byte offsets of the 16 blocks of a group (gather indices), for a block size.
+template <int kBytes>
+struct GroupOffsets {
+  alignas(64) int32_t v[16];
+};
+template <int kBytes>
+constexpr GroupOffsets<kBytes> make_group_offsets() {
+  GroupOffsets<kBytes> g{};
+  for (int i = 0; i < 16; ++i) g.v[i] = i * kBytes;
+  return g;
+}
+template <int kBytes>
+constexpr GroupOffsets<kBytes> kGroupOffsets = make_group_offsets<kBytes>();
+
 template <typename U, int NT>
 void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
   const int64_t nb = n_in / 32;
   const int64_t lanes = n_in / 4;
-  __m512 acc[NT];
+  __m512 acc[NT], acc2[NT];
 #pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32(U::kBlockBytes));
+  for (int t = 0; t < NT; ++t) acc[t] = acc2[t] = _mm512_setzero_ps();
+  const __m512i offsets = _mm512_load_si512(kGroupOffsets<U::kBlockBytes>.v);
   for (int64_t g0 = 0; g0 < nb; g0 += 16) {
     const int gb = static_cast<int>(std::min<int64_t>(16, nb - g0));
     const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
@@ -175,6 +188,25 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) s16[t] = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(gm, a.d + (t0 + t) * nb + g0));
     int p = 0;
+    // Two pairs per step into two accumulators: one FMA chain per pair would cap a single token
+    // at one pair per FMA latency.
+    for (; 2 * p + 4 <= gb; p += 2) {
+      const int64_t b = g0 + 2 * p;
+      const __m512i w0 = U::pair(row + b * U::kBlockBytes);
+      const __m512i w1 = U::pair(row + (b + 2) * U::kBlockBytes);
+      const __m512i idx0 = _mm512_load_si512(kPairIndex[p]);
+      const __m512i idx1 = _mm512_load_si512(kPairIndex[p + 1]);
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tt = t0 + t;
+        const int32_t* ln = a.lane + tt * lanes + 8 * b;
+        const int8_t* q = a.qs + tt * n_in + 32 * b;
+        const __m512i dot0 = _mm512_dpbusd_epi32(_mm512_loadu_si512(ln), w0, _mm512_loadu_si512(q));
+        const __m512i dot1 = _mm512_dpbusd_epi32(_mm512_loadu_si512(ln + 16), w1, _mm512_loadu_si512(q + 64));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), _mm512_permutexvar_ps(idx0, s16[t]), acc[t]);
+        acc2[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), _mm512_permutexvar_ps(idx1, s16[t]), acc2[t]);
+      }
+    }
     for (; 2 * p + 2 <= gb; ++p) {
       const int64_t b = g0 + 2 * p;
       const __m512i w = U::pair(row + b * U::kBlockBytes);
@@ -203,7 +235,7 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
     }
   }
 #pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = hsum(_mm512_add_ps(acc[t], acc2[t]));
 }
 
 template <typename U>
