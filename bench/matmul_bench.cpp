@@ -12,12 +12,20 @@
 //
 //   build-x/bench/matmul_bench --type q4_0 --mode tg [--threads 2] [--reps 9] [--tokens 512]
 //                              [--cpu portable|avx2|avx512] [--hot 1] [--clock wall|cpu]
+//                              [--reference 1]
 //
-// Prints medians (and min / max) over the repetitions. --clock cpu divides the process CPU time
+// Prints medians (and min / max) over the repetitions. --reference 1 alternates each repetition
+// with the bound it is judged against, on the same threads and clock: tg with a read-only
+// stream over 512 MiB (stream_bench's Read), pp with the AVX-512 FMA loop of fma_peak_bench. The
+// median of the per-repetition ratios is then robust to a machine whose load changes between
+// separate runs. --clock cpu divides the process CPU time
 // by the thread count instead of reading the wall clock: on a machine shared with other work it
 // leaves out the time the threads were not running (spinning workers still count).
 // Results: docs/BENCHMARKS.md.
+#include <immintrin.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +35,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
@@ -50,6 +59,7 @@ struct Options {
   std::string cpu;
   bool hot = false;  // every layer uses layer 0's weights (cache-resident): compute speed alone
   bool cpu_clock = false;
+  bool reference = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -64,6 +74,7 @@ Options parse(int argc, char** argv) {
     else if (k == "--cpu") o.cpu = v;
     else if (k == "--hot") o.hot = v == "1";
     else if (k == "--clock") o.cpu_clock = v == "cpu";
+    else if (k == "--reference") o.reference = v == "1";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
@@ -166,6 +177,60 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// The bounds, run on `threads` std::threads (started before timing): a read-only pass over `buf`
+// split in contiguous parts (bytes read), or kFmaIters iterations of 16 independent AVX-512 FMA
+// chains per thread (FLOPs).
+__attribute__((target("avx2"))) int64_t read_part(const uint8_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+  for (size_t i = 0; i + 64 <= n; i += 64) {
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+  }
+  alignas(32) int64_t o[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(o), _mm256_add_epi64(a0, a1));
+  return o[0] + o[3];
+}
+
+constexpr long kFmaIters = 4'000'000;
+
+__attribute__((target("avx512f"))) float fma_part() {
+  __m512 acc[16];
+  for (int k = 0; k < 16; ++k) acc[k] = _mm512_set1_ps(static_cast<float>(k));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-3f);
+  for (long i = 0; i < kFmaIters; ++i) {
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+  }
+  __m512 sum = acc[0];
+  for (int k = 1; k < 16; ++k) sum = _mm512_add_ps(sum, acc[k]);
+  alignas(64) float out[16];
+  _mm512_store_ps(out, sum);
+  return out[0];
+}
+
+// Seconds of fn(thread) on `threads` threads, by the same clock as the matmuls.
+template <typename Fn>
+double timed_threads(int threads, bool cpu_clock, Fn fn) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      fn(t);
+    });
+  }
+  while (ready.load() < threads) {
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = process_cpu_seconds();
+  go.store(true, std::memory_order_release);
+  for (auto& th : ts) th.join();
+  return cpu_clock ? (process_cpu_seconds() - c0) / threads : seconds_since(t0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -221,15 +286,40 @@ int main(int argc, char** argv) {
   };
   // Warm-up: one pass (page faults, thread start-up, kernel tables).
   run_layers();
-  std::vector<double> secs;
+  std::vector<uint8_t> stream_buf;
+  if (o.reference && o.mode == "tg") stream_buf.assign(size_t{512} << 20, 1);
+  std::vector<double> secs, ratios;
+  std::vector<int64_t> sinks(static_cast<size_t>(o.threads));
+  const double layer_flops_per_token = 2.0 * model.layer_params;
+  const double tg_bytes = model.layer_bytes + static_cast<double>(model.output.data.size());
   for (int r = 0; r < o.reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = process_cpu_seconds();
     run_layers();
     if (o.mode == "tg") anvil::engine::matmul(model.output.view, x.data(), 1, logits.data(), pool.get());
     secs.push_back(o.cpu_clock ? (process_cpu_seconds() - c0) / o.threads : seconds_since(t0));
+    if (!o.reference) continue;
+    if (o.mode == "tg") {
+      const size_t part = stream_buf.size() / static_cast<size_t>(o.threads);
+      const double sec = timed_threads(o.threads, o.cpu_clock, [&](int t) {
+        sinks[static_cast<size_t>(t)] += read_part(stream_buf.data() + part * static_cast<size_t>(t), part);
+      });
+      ratios.push_back((tg_bytes / secs.back()) / (static_cast<double>(stream_buf.size()) / sec));
+    } else {
+      const double sec = timed_threads(o.threads, o.cpu_clock, [&](int t) {
+        sinks[static_cast<size_t>(t)] += static_cast<int64_t>(fma_part());
+      });
+      const double peak = 2.0 * 16 * 16 * static_cast<double>(kFmaIters) * o.threads / sec;
+      ratios.push_back((layer_flops_per_token * static_cast<double>(n_tok) / secs.back()) / peak);
+    }
   }
   const Stats s = stats(secs);
+  if (o.reference) {
+    const Stats rs = stats(ratios);
+    std::printf("reference (%s, alternated with each repetition): median ratio %.1f%% (min %.1f%%, max %.1f%%)%s\n",
+                o.mode == "tg" ? "read bandwidth of 512 MiB" : "AVX-512 FMA peak", 100 * rs.median, 100 * rs.min,
+                100 * rs.max, sinks[0] == 42 ? " " : "");
+  }
   if (o.mode == "tg") {
     const double bytes = model.layer_bytes + static_cast<double>(model.output.data.size());
     std::printf("tg %s %s, %d threads: %.2f ms/token (min %.2f, max %.2f) = %.1f tokens/s; "
