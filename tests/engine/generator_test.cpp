@@ -205,6 +205,13 @@ TEST_F(GeneratorTest, ContextEndAndCancel) {
   EXPECT_EQ(r->tokens.size(), 4u);
   EXPECT_EQ(s->n_past(), 8);
 
+  // A prompt that fills the context still gets one token, sampled from its last logits.
+  const std::vector<int32_t> full = {1, 259, 260, 261, 262, 263, 264, 265};
+  auto f = g.generate(full, greedy(0));
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  EXPECT_EQ(f->finish, FinishReason::kContext);
+  EXPECT_EQ(f->tokens.size(), 1u);
+
   int calls = 0;
   auto c = g.generate(prompt_, greedy(0), [&](std::string_view) { return ++calls < 2; });
   ASSERT_TRUE(c.ok());

@@ -81,6 +81,23 @@ TEST(LlamaModel, LinearRopeScaling) {
   EXPECT_FLOAT_EQ(m->model->config().rope_freq_base, 500000.0f);
 }
 
+TEST(LlamaModel, RopeFrequencyFactorsAreBoundWhenPresent) {
+  auto plain = tiny_llama();
+  ASSERT_TRUE(plain->ok());
+  EXPECT_EQ(plain->model->rope_freq_factors(), nullptr);
+  TinyLlamaSpec spec;
+  spec.rope_freqs = true;
+  auto m = tiny_llama(spec);
+  ASSERT_TRUE(m->ok()) << m->status.to_string();
+  ASSERT_NE(m->model->rope_freq_factors(), nullptr);
+  const GgufTensor* t = m->model->file().find_tensor("rope_freqs.weight");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(m->model->rope_freq_factors()[3], reinterpret_cast<const float*>(t->data)[3]);
+  spec.reshape_tensor = "rope_freqs.weight";
+  spec.reshape_to = {8};
+  EXPECT_EQ(load_error(spec), "tiny.gguf: rope_freqs.weight: shape [8], expected [4]");
+}
+
 TEST(LlamaModel, GoldenErrors) {
   TinyLlamaSpec spec;
   spec.reshape_tensor = "blk.1.attn_k.weight";

@@ -120,6 +120,20 @@ TEST(LlamaSession, RopeScalingChangesLogitsOnlyAfterPositionZero) {
   EXPECT_GT(max_abs_diff(a, b), 1e-3f);
 }
 
+TEST(LlamaSession, RopeFrequencyFactorsChangeLogitsAfterPositionZero) {
+  TinyLlamaSpec spec;
+  auto plain = tiny_llama(spec);
+  spec.rope_freqs = true;
+  auto factored = tiny_llama(spec);  // same seed: the other weights draw the same values first
+  ASSERT_TRUE(plain->ok() && factored->ok());
+  std::vector<float> a, b;
+  ASSERT_TRUE(session(**plain, 512, GgmlType::kF32, nullptr)->eval(kTokens, LogitsFor::kAll, &a).ok());
+  ASSERT_TRUE(session(**factored, 512, GgmlType::kF32, nullptr)->eval(kTokens, LogitsFor::kAll, &b).ok());
+  std::vector<float> a0(a.begin(), a.begin() + 40), b0(b.begin(), b.begin() + 40);
+  EXPECT_LT(max_abs_diff(a0, b0), 1e-6f);
+  EXPECT_GT(max_abs_diff(a, b), 1e-3f);
+}
+
 TEST(LlamaSession, GoldenErrors) {
   auto model = tiny_llama();
   ASSERT_TRUE(model->ok());

@@ -30,6 +30,7 @@ struct TinyLlamaSpec {
   std::string rope_scaling;  // "" (absent), "none", "linear", ...
   double rope_factor = 1.0;
   uint32_t seed = 7;
+  bool rope_freqs = false;  // add Llama 3.1's rope_freqs.weight ([head_dim / 2] divisors)
   // Breakage.
   std::string drop_tensor;
   std::string reshape_tensor;
@@ -102,6 +103,8 @@ inline std::string build_tiny_llama(const TinyLlamaSpec& s) {
   }
   add("output_norm.weight", {s.n_embd}, 1.0f, 0.1f, GgmlType::kF32);
   if (!s.tied) mat("output.weight", s.n_embd, s.n_vocab);
+  // Last, so that the other tensors draw the same values with or without it.
+  if (s.rope_freqs) add("rope_freqs.weight", {hd / 2}, 4.0f, 1.0f, GgmlType::kF32);
   auto bytes = w.write_to_string();
   if (!bytes.ok()) throw std::runtime_error(bytes.status().to_string());
   return std::move(bytes).value();
