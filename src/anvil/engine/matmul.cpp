@@ -169,6 +169,13 @@ int64_t row_grain(int64_t n_rows, core::ThreadPool* pool, int64_t align) {
 void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
                   core::ThreadPool* pool, const kernels::PanelKernels& pk) {
   const int64_t mr = pk.mr;
+  const int64_t n_tiles = (n_tokens + pk.nr - 1) / pk.nr;
+  thread_local std::vector<float> xpack;
+  xpack.resize(static_cast<size_t>(n_tiles * w.n_in * pk.nr));
+  float* xp = xpack.data();
+  for_row_chunks(n_tiles, 4, pool, [&](int64_t t0, int64_t t1) {
+    kernels::pack_tokens(x, n_tokens, w.n_in, pk.nr, t0, t1, xp);
+  });
   const int64_t n_panels = (w.n_out + mr - 1) / mr;
   for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> panel;
@@ -182,7 +189,7 @@ void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* 
       const int64_t rows = std::min(mr, w.n_out - r0);
       pk.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp,
               scratch.data());
-      pk.gemm(pp, w.n_in, rows, x, n_tokens, y + r0, w.n_out);
+      pk.gemm(pp, w.n_in, rows, xp, n_tokens, y + r0, w.n_out);
     }
   });
 }
@@ -199,6 +206,22 @@ kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in
 }
 
 }  // namespace
+
+void kernels::pack_tokens(const float* x, int64_t n_tokens, int64_t n_in, int nr, int64_t tile0, int64_t tile1,
+                          float* xpack) {
+  for (int64_t tile = tile0; tile < tile1; ++tile) {
+    float* dst = xpack + tile * n_in * nr;
+    for (int j = 0; j < nr; ++j) {
+      const int64_t t = tile * nr + j;
+      if (t >= n_tokens) {
+        for (int64_t k = 0; k < n_in; ++k) dst[k * nr + j] = 0.0f;
+        continue;
+      }
+      const float* src = x + t * n_in;
+      for (int64_t k = 0; k < n_in; ++k) dst[k * nr + j] = src[k];
+    }
+  }
+}
 
 kernels::MatmulPath kernels::matmul_path(GgmlType type, int64_t n_in, int64_t n_tokens) {
   return choose_path(kernel_set(cpu_level()), type, n_in, n_tokens);

@@ -393,7 +393,7 @@ void gemm_tile(const float* panel, int64_t n_in, const float* x, float* y, int64
     const __m256 w1 = _mm256_load_ps(panel + 16 * k + 8);
 #pragma GCC unroll 16
     for (int t = 0; t < NR; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(x + t * n_in + k);
+      const __m256 xb = _mm256_broadcast_ss(x + k * kPanelTokens + t);
       c0[t] = _mm256_fmadd_ps(w0, xb, c0[t]);
       c1[t] = _mm256_fmadd_ps(w1, xb, c1[t]);
     }
@@ -435,7 +435,7 @@ KernelSet make_set() {
   k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
   k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
-  k.panel = {kPanelRows, pack_f32, gemm_f32};
+  k.panel = {kPanelRows, kPanelTokens, pack_f32, gemm_f32};
   for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
   return k;
 }

@@ -527,7 +527,7 @@ void gemm_f32_tile(const float* panel, int64_t n_in, const float* x, float* y, i
     const __m512 w1 = _mm512_load_ps(panel + 32 * k + 16);
 #pragma GCC unroll 16
     for (int t = 0; t < NR; ++t) {
-      const __m512 xb = _mm512_set1_ps(x[t * n_in + k]);
+      const __m512 xb = _mm512_set1_ps(x[k * kPanelTokens + t]);
       c0[t] = _mm512_fmadd_ps(w0, xb, c0[t]);
       c1[t] = _mm512_fmadd_ps(w1, xb, c1[t]);
     }
@@ -554,7 +554,7 @@ void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, 
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
     gemm_f32_tile<kPanelTokens>(panel, n_in, x + t * n_in, y + t * ldy, ldy, m0, m1);
   }
-  const float* xt = x + t * n_in;
+  const float* xt = x + t * n_in;  // packed tile t / kPanelTokens
   float* yt = y + t * ldy;
   switch (n_tokens - t) {
     case 11: gemm_f32_tile<11>(panel, n_in, xt, yt, ldy, m0, m1); break;
@@ -585,7 +585,7 @@ KernelSet make_set() {
   k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
   // (An AVX512-BF16 panel - vdpbf16ps on bf16 pairs - measured slower than this f32 one on
   // Sapphire Rapids: see docs/QUANTIZATION.md.)
-  k.panel = {kPanelRows, pack_f32, gemm_f32};
+  k.panel = {kPanelRows, kPanelTokens, pack_f32, gemm_f32};
   for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
   return k;
 }

@@ -46,15 +46,17 @@ struct QuantKernel {
 
 // Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed f32
 // layout ([n_in][mr]: for each k, the mr rows' values) that the micro-kernel streams, reused
-// across all tokens.
+// across all tokens; the activations packed once per matmul in tiles of `nr` tokens
+// ([tile][n_in][nr], see pack_tokens), so the micro-kernel's broadcasts read one stream.
 struct PanelKernels {
   int mr = 0;  // rows per panel
+  int nr = 0;  // tokens per micro-tile
   // Packs rows [0, n_rows) (n_rows <= mr; missing rows are zero) of w, each n_in elements of
   // `type`, into panel (64-byte aligned). scratch: mr rows of scratch_stride(n_in) floats.
   void (*pack)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                float* panel, float* scratch) = nullptr;
-  // y[t * ldy + r] for r < n_rows, t < n_tokens; x: [n_tokens, n_in] f32.
-  void (*gemm)(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens,
+  // y[t * ldy + r] for r < n_rows, t < n_tokens; xpack: the tokens packed by pack_tokens.
+  void (*gemm)(const float* panel, int64_t n_in, int64_t n_rows, const float* xpack, int64_t n_tokens,
                float* y, int64_t ldy) = nullptr;
   size_t panel_floats(int64_t n_in) const { return static_cast<size_t>(mr * n_in); }
   // Rows of the dequantized scratch are padded by 64 bytes: at a row stride that is a multiple of
@@ -71,6 +73,11 @@ struct KernelSet {
   // Fast dequantization of one row (null: use quants.cpp's reference dequantize_row).
   void (*dequantize[40])(const uint8_t* src, float* dst, int64_t n) = {};
 };
+
+// Tiles [tile0, tile1) of x [n_tokens, n_in] into xpack[tile][k][j] = x[tile * nr + j][k] (zero
+// past the last token).
+void pack_tokens(const float* x, int64_t n_tokens, int64_t n_in, int nr, int64_t tile0, int64_t tile1,
+                 float* xpack);
 
 // Bit-exact AVX2 dequantization of one row (same values as dequantize_row), for the types that
 // have one (quants_avx2.cpp); null otherwise. Only call when cpu_level() >= kAvx2.
