@@ -171,7 +171,8 @@ TEST_P(LlamaAttention, MatchesNaiveCausalGqa) {
   const auto q = random_vector(c.n * s.n_head * c.head_dim, 13, 1.5f);
   const auto expect = naive_attention(q, k, v, s, c.pos0, c.n);
   core::ThreadPool pool(1);
-  for (CpuLevel level : {detected_cpu_level(), CpuLevel::kPortable}) {
+  for (CpuLevel level : {CpuLevel::kAvx512, CpuLevel::kAvx2, CpuLevel::kPortable}) {
+    if (level > detected_cpu_level()) continue;
     set_cpu_level(level);
     std::vector<float> out(q.size(), -7.0f);
     attention(s, q.data(), **cache, 1, c.pos0, c.n, out.data(), c.threads ? &pool : nullptr);
@@ -191,14 +192,20 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{GgmlType::kF16, 64, 30, 21, true},
                       AttentionCase{GgmlType::kF16, 12, 3, 4, false}));
 
-// Every AVX2 inner loop equals the portable one (to rounding) on sizes around the vector width.
-TEST(LlamaOps, Avx2KernelsMatchPortable) {
-  const ops_detail::OpsKernels* fast = ops_detail::avx2_ops();
-  if (!fast || detected_cpu_level() < CpuLevel::kAvx2) {
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  }
+// Every vectorized inner loop equals the portable one (to rounding) on sizes around the vector
+// widths (8 and 16 lanes) and query counts around the 4-query tiles.
+struct KernelLevel {
+  CpuLevel level;
+  const ops_detail::OpsKernels* (*get)();
+};
+
+class LlamaOpsKernels : public ::testing::TestWithParam<KernelLevel> {};
+
+TEST_P(LlamaOpsKernels, MatchPortable) {
+  if (detected_cpu_level() < GetParam().level) GTEST_SKIP() << "the CPU lacks this level";
+  const ops_detail::OpsKernels* fast = GetParam().get();
   const ops_detail::OpsKernels& ref = ops_detail::portable_ops();
-  for (int64_t d : {1, 3, 8, 12, 16, 31, 32, 64, 67, 128}) {
+  for (int64_t d : {1, 3, 8, 12, 16, 31, 32, 64, 67, 80, 128}) {
     for (int64_t n : {1, 3, 4, 9, 33}) {
       for (int64_t n_q : {1, 3, 4, 7, 9}) {
         const size_t stride_elems = static_cast<size_t>(d + 5);  // rows padded as cache rows are
@@ -252,6 +259,11 @@ TEST(LlamaOps, Avx2KernelsMatchPortable) {
     for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(g1[i], g2[i], 1e-6 * std::max(1.0f, std::abs(g1[i])));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Llama, LlamaOpsKernels,
+                         ::testing::Values(KernelLevel{CpuLevel::kAvx2, ops_detail::avx2_ops},
+                                           KernelLevel{CpuLevel::kAvx512, ops_detail::avx512_ops}),
+                         [](const auto& p) { return std::string(cpu_level_name(p.param.level)); });
 
 TEST(LlamaKvCache, StoresRowsF32ExactlyAndF16Rounded) {
   auto c32 = KvCache::create(2, 8, 3, GgmlType::kF32);

@@ -89,7 +89,9 @@ using ops_detail::OpsKernels;
 
 // Chosen per operator call (not cached) so that set_cpu_level() in tests takes effect.
 const OpsKernels& kernels() {
-  if (cpu_level() >= CpuLevel::kAvx2 && ops_detail::avx2_ops() != nullptr) return *ops_detail::avx2_ops();
+  const CpuLevel level = cpu_level();
+  if (level >= CpuLevel::kAvx512) return *ops_detail::avx512_ops();
+  if (level >= CpuLevel::kAvx2) return *ops_detail::avx2_ops();
   return ops_detail::portable_ops();
 }
 

@@ -62,7 +62,7 @@ struct AttentionShape {
 void attention(const AttentionShape& shape, const float* q, const KvCache& kv, int64_t layer,
                int64_t pos0, int64_t n, float* out, core::ThreadPool* pool);
 
-// "avx2" or "portable": which inner loops the operators use, following cpu_level()
+// "avx512", "avx2" or "portable": which inner loops the operators use, following cpu_level()
 // (engine/cpu_features.h; ANVIL_CPU=portable forces the portable ones).
 std::string_view ops_kernels_name();
 

@@ -1,5 +1,6 @@
 // Internal to ops.cpp: the inner loops of the decoder's element-wise and attention operators, in a
-// portable version and an AVX2/FMA/F16C one (ops_avx2.cpp), chosen once at run time.
+// portable version, an AVX2/FMA/F16C one (ops_avx2.cpp) and an AVX-512 one (ops_avx512.cpp), chosen
+// at run time by cpu_level().
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,8 @@ struct OpsKernels {
 };
 
 const OpsKernels& portable_ops();
-// The AVX2 kernels handle any d (a scalar tail covers d % 8); null when not compiled in.
+// The AVX2 and AVX-512 kernels handle any size (scalar or masked tails).
 const OpsKernels* avx2_ops();
+const OpsKernels* avx512_ops();
 
 }  // namespace anvil::engine::ops_detail
