@@ -228,6 +228,42 @@ TEST(MatmulDequantizers, BitExactOnRandomBlocks) {
   }
 }
 
+// The SIMD activation quantizer gives the reference's codes, scales, sums and lane starts exactly,
+// including ties (x * 127 / amax = k + 0.5 rounds to even) and all-zero blocks.
+TEST(MatmulActivations, SimdQuantizerMatchesReference) {
+  if (detected_cpu_level() < CpuLevel::kAvx2) GTEST_SKIP() << "no AVX2";
+  const int64_t n = 32 * 40;
+  std::vector<float> x = make_acts(1, n, 9);
+  for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = 0.0f;  // all-zero block
+  for (int i = 32; i < 64; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i - 48) + 0.5f;  // ties
+  x[63] = 127.0f;  // amax 127: scale exactly 1
+  for (int offset : {0, 8, 32, 128}) {
+    std::vector<int8_t> qa(n), qb(n);
+    std::vector<float> da(n / 32), db(n / 32), ea(n / 4), eb(n / 4);
+    std::vector<int16_t> ba(n / 16), bb(n / 16);
+    std::vector<int32_t> la(n / 4), lb(n / 4);
+    kernels::quantize_acts_ref(x.data(), n, offset, qa.data(), da.data(), ea.data(), ba.data(), la.data());
+    kernels::avx2_quantize_acts()(x.data(), n, offset, qb.data(), db.data(), eb.data(), bb.data(), lb.data());
+    EXPECT_EQ(qa, qb) << "offset " << offset;
+    EXPECT_EQ(da, db);
+    EXPECT_EQ(ea, eb);
+    EXPECT_EQ(ba, bb);
+    if (offset != 0) {
+      EXPECT_EQ(la, lb);
+    }
+  }
+  std::vector<int8_t> q(n);
+  std::vector<float> d(n / 32), e(n / 4);
+  std::vector<int16_t> b(n / 16);
+  kernels::quantize_acts_ref(x.data(), n, 0, q.data(), d.data(), e.data(), b.data(), nullptr);
+  EXPECT_EQ(d[0], 0.0f);
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(d[1], 1.0f);
+  EXPECT_EQ(q[32], -16);  // -15.5 -> -16 (even)
+  EXPECT_EQ(q[33], -14);  // -14.5 -> -14 (even)
+  EXPECT_EQ(q[63], 127);
+}
+
 TEST(CpuFeaturesTest, LevelsParseAndClamp) {
   LevelGuard guard;
   EXPECT_EQ(parse_cpu_level("portable"), CpuLevel::kPortable);

@@ -79,9 +79,6 @@ void rows_portable(const MatrixView& w, const float* x, int64_t n_tokens, float*
   }
 }
 
-// Round to nearest, ties to even (as the weight quantizers do).
-int round_even(float v) { return static_cast<int>(std::nearbyint(v)); }
-
 // Buffers behind a QuantActs, reused across calls on the calling thread.
 struct QuantActsStorage {
   std::vector<int8_t> qs;
@@ -91,43 +88,20 @@ struct QuantActsStorage {
   std::vector<float> dexp;
 };
 
-// Quantizes x [n_tokens, n_in] to int8 with one f32 scale per 32 values: d = amax / 127,
-// q = round(x / d). Codes stay within [-127, 127] so sign tricks in the kernels cannot overflow.
-QuantActs quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int offset, QuantActsStorage& s) {
-  constexpr int kBlock = 32;
-  const int64_t nb = n_in / kBlock;
+// Quantizes x [n_tokens, n_in] for the int8 row kernels (one f32 scale per 32 values; see
+// QuantActs) with the level's quantizer.
+QuantActs quantize_acts(const KernelSet* ks, const float* x, int64_t n_tokens, int64_t n_in, int offset,
+                        QuantActsStorage& s) {
   s.qs.resize(static_cast<size_t>(n_tokens * n_in));
-  s.d.resize(static_cast<size_t>(n_tokens * nb));
+  s.d.resize(static_cast<size_t>(n_tokens * n_in / 32));
   s.dexp.resize(static_cast<size_t>(n_tokens * n_in / 4));
   s.bsums.resize(static_cast<size_t>(n_tokens * n_in / 16));
   if (offset != 0) s.lane.resize(static_cast<size_t>(n_tokens * n_in / 4));
+  const kernels::QuantizeActsFn fn = ks->quantize_acts != nullptr ? ks->quantize_acts : kernels::quantize_acts_ref;
   for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* xt = x + t * n_in;
-    int8_t* qt = s.qs.data() + t * n_in;
-    for (int64_t b = 0; b < nb; ++b) {
-      const float* xb = xt + b * kBlock;
-      int8_t* qb = qt + b * kBlock;
-      float amax = 0.0f;
-      for (int i = 0; i < kBlock; ++i) amax = std::max(amax, std::fabs(xb[i]));
-      const float d = amax / 127.0f;
-      const float id = d != 0.0f ? 127.0f / amax : 0.0f;
-      for (int i = 0; i < kBlock; ++i) {
-        qb[i] = static_cast<int8_t>(std::clamp(round_even(xb[i] * id), -127, 127));
-      }
-      s.d[static_cast<size_t>(t * nb + b)] = d;
-      std::fill_n(s.dexp.begin() + (t * n_in + b * kBlock) / 4, 8, d);
-    }
-    for (int64_t g = 0; g < n_in / 16; ++g) {
-      int sum = 0;
-      for (int i = 0; i < 16; ++i) sum += qt[g * 16 + i];
-      s.bsums[static_cast<size_t>(t * (n_in / 16) + g)] = static_cast<int16_t>(sum);
-    }
-    if (offset != 0) {
-      for (int64_t j = 0; j < n_in / 4; ++j) {
-        const int sum = qt[4 * j] + qt[4 * j + 1] + qt[4 * j + 2] + qt[4 * j + 3];
-        s.lane[static_cast<size_t>(t * (n_in / 4) + j)] = -offset * sum;
-      }
-    }
+    fn(x + t * n_in, n_in, offset, s.qs.data() + t * n_in, s.d.data() + t * (n_in / 32),
+       s.dexp.data() + t * (n_in / 4), s.bsums.data() + t * (n_in / 16),
+       offset != 0 ? s.lane.data() + t * (n_in / 4) : nullptr);
   }
   QuantActs a;
   a.n_in = n_in;
@@ -207,6 +181,36 @@ kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in
 
 }  // namespace
 
+// d = amax / 127, q = round(x * (127 / amax)) with ties to even (the 1.5 * 2^23 trick: libm's
+// nearbyint is a function call on baseline x86-64, ~50x slower than the SIMD versions).
+void kernels::quantize_acts_ref(const float* x, int64_t n_in, int offset, int8_t* qs, float* d, float* dexp,
+                                int16_t* bsums, int32_t* lane) {
+  for (int64_t b = 0; b < n_in / 32; ++b) {
+    const float* xb = x + b * 32;
+    int8_t* qb = qs + b * 32;
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float db = amax / 127.0f;
+    const float id = db != 0.0f ? 127.0f / amax : 0.0f;
+    for (int i = 0; i < 32; ++i) {
+      const float v = xb[i] * id + 12582912.0f;  // |x * id| <= 127: exact integer in the mantissa
+      int32_t bits;
+      std::memcpy(&bits, &v, 4);
+      qb[i] = static_cast<int8_t>(std::clamp((bits & 0x007fffff) - 0x00400000, -127, 127));
+    }
+    d[b] = db;
+    std::fill_n(dexp + b * 8, 8, db);
+  }
+  for (int64_t g = 0; g < n_in / 16; ++g) {
+    int sum = 0;
+    for (int i = 0; i < 16; ++i) sum += qs[g * 16 + i];
+    bsums[g] = static_cast<int16_t>(sum);
+  }
+  if (offset != 0) {
+    for (int64_t j = 0; j < n_in / 4; ++j) lane[j] = -offset * (qs[4 * j] + qs[4 * j + 1] + qs[4 * j + 2] + qs[4 * j + 3]);
+  }
+}
+
 void kernels::pack_tokens(const float* x, int64_t n_tokens, int64_t n_in, int nr, int64_t tile0, int64_t tile1,
                           float* xpack) {
   for (int64_t tile = tile0; tile < tile1; ++tile) {
@@ -242,7 +246,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
   if (path == MatmulPath::kQuantRows) {
     const kernels::QuantKernel& qk = ks->quant[ti];
     thread_local QuantActsStorage storage;
-    const QuantActs a = quantize_acts(x, n_tokens, w.n_in, qk.offset, storage);
+    const QuantActs a = quantize_acts(ks, x, n_tokens, w.n_in, qk.offset, storage);
     for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
       qk.fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, a,
             n_tokens, y + o0, w.n_out);

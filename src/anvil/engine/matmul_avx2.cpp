@@ -39,13 +39,13 @@ inline void token_chunks(int64_t n_tokens, Body&& body) {
   }
 }
 
-// Software prefetch of the weight stream 2 KiB ahead of the row about to be read (rows are
+// Software prefetch of the weight stream 2 KiB ahead of each block as it is reached (rows are
 // contiguous; see matmul_avx512.cpp).
 constexpr size_t kPrefetchBytes = 2048;
 
-inline void prefetch_ahead(const uint8_t* row, size_t row_bytes) {
-  const uint8_t* p = row + kPrefetchBytes;
-  for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+inline void prefetch_block(const void* p, size_t bytes) {
+  const char* q = static_cast<const char*>(p) + kPrefetchBytes;
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);
 }
 
 // Integer dot of 32 unsigned codes with 32 signed activations -> 8 int32 lanes (4 products each).
@@ -65,6 +65,7 @@ void q8_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
 #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    if ((b & 1) == 0) prefetch_block(&blocks[b], 2 * sizeof(BlockQ8_0));
     const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs));
     const __m256i aw = _mm256_sign_epi8(w, w);  // |w| as unsigned
     const float dw = _cvtsh_ss(blocks[b].d);
@@ -90,6 +91,7 @@ void q4_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
 #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    if ((b & 1) == 0) prefetch_block(&blocks[b], 2 * sizeof(BlockQ4_0));
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
     // Elements 0..15 are the low nibbles, 16..31 the high ones.
     const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low4);
@@ -121,6 +123,7 @@ void q5_0_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
 #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    if ((b & 1) == 0) prefetch_block(&blocks[b], 2 * sizeof(BlockQ5_0));
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
     uint32_t qh;
     std::memcpy(&qh, blocks[b].qh, 4);
@@ -157,6 +160,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   for (int t = 0; t < NT; ++t) acc[t] = accm[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ4_K& blk = blocks[i];
+    prefetch_block(&blk, sizeof(BlockQ4_K));
     alignas(32) int16_t mins[16];
     int16_t sc[8];
     for (int j = 0; j < 8; ++j) {
@@ -210,6 +214,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ6_K& blk = blocks[i];
+    prefetch_block(&blk, sizeof(BlockQ6_K));
     __m256i codes[8];   // quarter q of half h at 4h + q, each 32 elements in element order
     __m256i scales[8];  // the two 16-element sub-block scales of each quarter, as int16 x 8 each
 #pragma GCC unroll 2
@@ -267,7 +272,6 @@ void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
                 int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
@@ -279,16 +283,19 @@ void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
 // ---------------------------------------------------------------- f32 / f16 / bf16 rows
 
 struct LoadF32 {
+  static constexpr int kBytes = 4;
   static __m256 load(const uint8_t* row, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i); }
   static float one(const uint8_t* row, int64_t i) { return reinterpret_cast<const float*>(row)[i]; }
 };
 struct LoadF16 {
+  static constexpr int kBytes = 2;
   static __m256 load(const uint8_t* row, int64_t i) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
   }
   static float one(const uint8_t* row, int64_t i) { return _cvtsh_ss(load_u16(row + 2 * i)); }
 };
 struct LoadBF16 {
+  static constexpr int kBytes = 2;
   static __m256 load(const uint8_t* row, int64_t i) {
     const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
@@ -308,6 +315,7 @@ void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, flo
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n_in; i += 16) {
+    if ((i & 31) == 0) prefetch_block(row + i * L::kBytes, 32 * L::kBytes);
     const __m256 w0 = L::load(row, i), w1 = L::load(row, i + 8);
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
@@ -329,7 +337,6 @@ void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
                 int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
@@ -424,8 +431,53 @@ void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, 
   }
 }
 
+// ---------------------------------------------------------------- activation quantization
+
+// quantize_acts_ref in AVX2: per 32 values, |x| max, codes by cvtps (round to nearest even under
+// the default MXCSR, like the reference), packed with signed saturation (codes are within +-127
+// already), then the 4-code lane sums (madd of the bytes against ones) and the 16-code bsums.
+void quantize_acts(const float* x, int64_t n_in, int offset, int8_t* qs, float* d, float* dexp, int16_t* bsums,
+                   int32_t* lane) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < n_in / 32; ++b) {
+    const float* xb = x + b * 32;
+    __m256 v[4];
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(xb + 8 * k);
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    const float db = amax / 127.0f;
+    const __m256 id = _mm256_set1_ps(db != 0.0f ? 127.0f / amax : 0.0f);
+    __m256i q32[4];
+    for (int k = 0; k < 4; ++k) q32[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], id));
+    // packs interleave 128-bit lanes; the permute puts the 32 codes back in order.
+    const __m256i q16a = _mm256_packs_epi32(q32[0], q32[1]), q16b = _mm256_packs_epi32(q32[2], q32[3]);
+    const __m256i q8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(q16a, q16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + b * 32), q8);
+    d[b] = db;
+    _mm256_storeu_ps(dexp + b * 8, _mm256_set1_ps(db));
+    // Sums of 4 codes (8 lanes), then of 16 (2 bsums).
+    const __m256i s4 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q8), ones16);
+    if (offset != 0) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane + b * 8), _mm256_mullo_epi32(s4, _mm256_set1_epi32(-offset)));
+    }
+    alignas(32) int32_t s[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(s), s4);
+    bsums[2 * b] = static_cast<int16_t>(s[0] + s[1] + s[2] + s[3]);
+    bsums[2 * b + 1] = static_cast<int16_t>(s[4] + s[5] + s[6] + s[7]);
+  }
+}
+
 KernelSet make_set() {
   KernelSet k{"avx2"};
+  k.quantize_acts = quantize_acts;
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
   k.quant[id(GgmlType::kQ8_0)] = {quant_rows<Q8_0Row>, 0};
   k.quant[id(GgmlType::kQ4_0)] = {quant_rows<Q4_0Row>, 8};
@@ -441,6 +493,8 @@ KernelSet make_set() {
 }
 
 }  // namespace
+
+QuantizeActsFn avx2_quantize_acts() { return quantize_acts; }
 
 const KernelSet* avx2_kernels() {
   static const KernelSet set = make_set();

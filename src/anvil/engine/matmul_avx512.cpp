@@ -69,14 +69,15 @@ inline void token_chunks(int64_t n_tokens, Body&& body) {
   }
 }
 
-// Software prefetch of the weight stream 2 KiB ahead of the row about to be read: rows are
-// contiguous, and the hardware prefetchers alone left decode at ~60% of the read bandwidth
-// (docs/QUANTIZATION.md, "Kernels").
+// Software prefetch of the weight stream kPrefetchBytes ahead of the bytes about to be read, issued
+// as each block (or group of blocks) is reached: rows are contiguous, so near the end of a row
+// this fetches the next one. The hardware prefetchers alone left decode at ~60% of the read
+// bandwidth; prefetching once per row left long rows (n_in = 4864) behind (docs/QUANTIZATION.md).
 constexpr size_t kPrefetchBytes = 2048;
 
-inline void prefetch_ahead(const uint8_t* row, size_t row_bytes) {
-  const uint8_t* p = row + kPrefetchBytes;
-  for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+inline void prefetch_block(const void* p, size_t bytes) {
+  const char* q = static_cast<const char*>(p) + kPrefetchBytes;
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);
 }
 
 // ---------------------------------------------------------------- q8_0 / q4_0 rows (act block 32)
@@ -181,6 +182,7 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
     const int gb = static_cast<int>(std::min<int64_t>(16, nb - g0));
     const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
     const uint8_t* grp = row + g0 * U::kBlockBytes;
+    prefetch_block(grp, 16 * U::kBlockBytes);
     // Each gathered dword holds a block's f16 scale in its low half.
     const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), gm, offsets, grp, 1);
     const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
@@ -243,7 +245,6 @@ void block32_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_
                   const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       block32_row<U, decltype(nt)::value>(row, n_in, a, t0, out);
@@ -287,6 +288,7 @@ void q4_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ4_K& blk = blocks[i];
+    prefetch_block(&blk, sizeof(BlockQ4_K));
     uint64_t sc8, m8;
     unpack_scales_k4(blk.scales, &sc8, &m8);
     const float d = _cvtsh_ss(blk.d);
@@ -347,6 +349,7 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   const int64_t lanes = n_in / 4;
   for (int64_t i = 0; i < nb; ++i) {
     const BlockQ6_K& blk = blocks[i];
+    prefetch_block(&blk, sizeof(BlockQ6_K));
     const __m512 scf = _mm512_mul_ps(
         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)))),
         _mm512_set1_ps(_cvtsh_ss(blk.d)));
@@ -391,7 +394,6 @@ struct KQuantRows {
                   int64_t n_tokens, float* y, int64_t ldy) {
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-      prefetch_ahead(row, row_bytes);
       token_chunks(n_tokens, [&](auto nt, int64_t t0) {
         float out[kMaxTokens];
         Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
@@ -416,12 +418,14 @@ struct Q6KRow {
 // ---------------------------------------------------------------- f32 / f16 / bf16 rows
 
 struct LoadF32 {
+  static constexpr int kBytes = 4;
   static __m512 load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
   static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
   }
 };
 struct LoadF16 {
+  static constexpr int kBytes = 2;
   static __m512 load(const uint8_t* row, int64_t i) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
   }
@@ -430,6 +434,7 @@ struct LoadF16 {
   }
 };
 struct LoadBF16 {
+  static constexpr int kBytes = 2;
   static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
   static __m512 load(const uint8_t* row, int64_t i) {
     return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
@@ -446,6 +451,7 @@ void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, flo
   for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n_in; i += 32) {
+    prefetch_block(row + i * L::kBytes, 32 * L::kBytes);
     const __m512 w0 = L::load(row, i), w1 = L::load(row, i + 16);
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) {
@@ -471,7 +477,6 @@ void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in
                 int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    prefetch_ahead(row, row_bytes);
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
@@ -574,6 +579,7 @@ void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, 
 
 KernelSet make_set() {
   KernelSet k{"avx512"};
+  k.quantize_acts = avx2_quantize_acts();
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
   k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 128};
   k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 8};

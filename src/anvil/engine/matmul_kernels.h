@@ -39,6 +39,17 @@ using QuantRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows,
 using FloatRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                              const float* x, int64_t n_tokens, float* y, int64_t ldy);
 
+// Quantizes one token's n_in activations (a multiple of 32) into the QuantActs arrays of that
+// token: qs [n_in], d [n_in/32], dexp [n_in/4], bsums [n_in/16], and lane [n_in/4] when
+// offset != 0. Every implementation rounds the same way (x * (127 / amax), ties to even), so all
+// levels produce identical codes.
+using QuantizeActsFn = void (*)(const float* x, int64_t n_in, int offset, int8_t* qs, float* d, float* dexp,
+                                int16_t* bsums, int32_t* lane);
+void quantize_acts_ref(const float* x, int64_t n_in, int offset, int8_t* qs, float* d, float* dexp,
+                       int16_t* bsums, int32_t* lane);
+// The AVX2 one (matmul_avx2.cpp); the AVX-512 level uses it too.
+QuantizeActsFn avx2_quantize_acts();
+
 struct QuantKernel {
   QuantRowsFn fn = nullptr;
   int offset = 0;  // weight code offset folded into QuantActs::lane (0: lane not needed)
@@ -68,6 +79,7 @@ struct PanelKernels {
 struct KernelSet {
   const char* name;
   QuantKernel quant[40] = {};   // by GgmlType id
+  QuantizeActsFn quantize_acts = nullptr;
   FloatRowsFn floats[40] = {};  // by GgmlType id (f32, f16, bf16)
   PanelKernels panel;           // prompt processing
   // Fast dequantization of one row (null: use quants.cpp's reference dequantize_row).
