@@ -240,10 +240,69 @@ void block32_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t
   for (int t = 0; t < NT; ++t) out[t] = hsum(_mm512_add_ps(acc[t], acc2[t]));
 }
 
+// One token, two rows at a time: the activation loads are shared and the two rows' chains are
+// independent, which keeps both vector ports busy (decode's common case).
+template <typename U>
+void block32_two_rows(const uint8_t* row0, const uint8_t* row1, int64_t n_in, const QuantActs& a,
+                      size_t ahead, float* out) {
+  const int64_t nb = n_in / 32;
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i offsets = _mm512_load_si512(kGroupOffsets<U::kBlockBytes>.v);
+  for (int64_t g0 = 0; g0 < nb; g0 += 16) {
+    const int gb = static_cast<int>(std::min<int64_t>(16, nb - g0));
+    const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
+    const uint8_t* grp0 = row0 + g0 * U::kBlockBytes;
+    const uint8_t* grp1 = row1 + g0 * U::kBlockBytes;
+    // Two streams, each advancing by two rows per call: prefetch both `ahead` bytes on.
+    for (int off = 0; off < 16 * U::kBlockBytes; off += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(grp0 + ahead + off), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(grp1 + ahead + off), _MM_HINT_T0);
+    }
+    const __m512 da = _mm512_maskz_loadu_ps(gm, a.d + g0);
+    const __m512 s0 = _mm512_mul_ps(
+        _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_mask_i32gather_epi32(_mm512_setzero_si512(), gm, offsets, grp0, 1))), da);
+    const __m512 s1 = _mm512_mul_ps(
+        _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_mask_i32gather_epi32(_mm512_setzero_si512(), gm, offsets, grp1, 1))), da);
+    int p = 0;
+    for (; 2 * p + 2 <= gb; ++p) {
+      const int64_t b = g0 + 2 * p;
+      const __m512i idx = _mm512_load_si512(kPairIndex[p]);
+      const __m512i init = _mm512_loadu_si512(a.lane + 8 * b);
+      const __m512i q = _mm512_loadu_si512(a.qs + 32 * b);
+      const __m512i dot0 = _mm512_dpbusd_epi32(init, U::pair(row0 + b * U::kBlockBytes), q);
+      const __m512i dot1 = _mm512_dpbusd_epi32(init, U::pair(row1 + b * U::kBlockBytes), q);
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), _mm512_permutexvar_ps(idx, s0), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), _mm512_permutexvar_ps(idx, s1), acc1);
+    }
+    if (2 * p < gb) {
+      const int64_t b = g0 + 2 * p;
+      const __m512i idx = _mm512_set1_epi32(2 * p);
+      const __m512i init = _mm512_maskz_loadu_epi32(0x00FF, a.lane + 8 * b);
+      const __m512i q = _mm512_maskz_loadu_epi8(0xFFFFFFFFull, a.qs + 32 * b);
+      const __m512i dot0 = _mm512_dpbusd_epi32(init, U::single(row0 + b * U::kBlockBytes), q);
+      const __m512i dot1 = _mm512_dpbusd_epi32(init, U::single(row1 + b * U::kBlockBytes), q);
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), _mm512_permutexvar_ps(idx, s0), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), _mm512_permutexvar_ps(idx, s1), acc1);
+    }
+  }
+  out[0] = hsum(acc0);
+  out[1] = hsum(acc1);
+}
+
 template <typename U>
 void block32_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
                   const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
+  int64_t r = 0;
+  if (n_tokens == 1) {
+    // Prefetch distance: whole row pairs, at least kPrefetchBytes.
+    const size_t pair_bytes = 2 * row_bytes;
+    const size_t ahead = (kPrefetchBytes + pair_bytes - 1) / pair_bytes * pair_bytes;
+    for (; r + 2 <= n_rows; r += 2) {
+      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+      block32_two_rows<U>(row, row + row_bytes, n_in, a, ahead, y + r);
+    }
+  }
+  for (; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
