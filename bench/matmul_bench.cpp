@@ -270,6 +270,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "unknown --type %s\n", o.type.c_str());
     return 2;
   }
+  if (kDim % anvil::engine::ggml_traits(*type).block_size != 0) {
+    std::fprintf(stderr, "%s blocks (%lld elements) do not divide the model width %lld; llama.cpp stores such "
+                 "tensors in q5_0 / q8_0 instead\n", o.type.c_str(),
+                 static_cast<long long>(anvil::engine::ggml_traits(*type).block_size), static_cast<long long>(kDim));
+    return 2;
+  }
   const Model model = make_model(*type);
   const int64_t n_tok = o.mode == "pp" ? o.tokens : 1;
   std::mt19937 rng(7);

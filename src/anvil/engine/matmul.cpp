@@ -215,14 +215,13 @@ void kernels::pack_tokens(const float* x, int64_t n_tokens, int64_t n_in, int nr
                           float* xpack) {
   for (int64_t tile = tile0; tile < tile1; ++tile) {
     float* dst = xpack + tile * n_in * nr;
-    for (int j = 0; j < nr; ++j) {
-      const int64_t t = tile * nr + j;
-      if (t >= n_tokens) {
-        for (int64_t k = 0; k < n_in; ++k) dst[k * nr + j] = 0.0f;
-        continue;
-      }
-      const float* src = x + t * n_in;
-      for (int64_t k = 0; k < n_in; ++k) dst[k * nr + j] = src[k];
+    const int live = static_cast<int>(std::min<int64_t>(nr, n_tokens - tile * nr));
+    const float* src = x + tile * nr * n_in;
+    // k outer: the writes are one contiguous stream, the reads `live` sequential ones.
+    for (int64_t k = 0; k < n_in; ++k) {
+      float* d = dst + k * nr;
+      for (int j = 0; j < live; ++j) d[j] = src[j * n_in + k];
+      for (int j = live; j < nr; ++j) d[j] = 0.0f;
     }
   }
 }
