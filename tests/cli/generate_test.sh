@@ -43,6 +43,9 @@ expect_contains "$(cat "$WORK/err")" "finish: stop" "stop reason"
 long=$(printf 'word %.0s' $(seq 1 200))
 err=$(expect_failure anvil generate -m "$LLAMA" -p "$long" -c 64)
 expect_contains "$err" "anvil: error: prompt has 202 tokens, the context holds 64" "prompt too long"
+long=$(printf 'word %.0s' $(seq 1 300))
+err=$(expect_failure anvil generate -m "$LLAMA" -p "$long")
+expect_contains "$err" "prompt has 302 tokens, the context holds 256" "default context: the model's 256 (< 4096)"
 anvil generate -m "$LLAMA" -p "Hello" -c 16 -n 100 --temp 0 --ignore-eos >/dev/null 2>"$WORK/err"
 expect_contains "$(cat "$WORK/err")" "finish: context" "generation stops at the context end"
 

@@ -125,7 +125,7 @@ core::Status run_bench(const BenchOptions& o) {
         "bench needs -p >= 0 and -n >= 0 (not both 0) and -r >= 1");
   }
   DecoderFlags flags = o.decoder;
-  if (flags.ctx == 0) flags.ctx = std::max<int64_t>({o.prompt, o.gen, 1});
+  if (flags.ctx < 0) flags.ctx = std::max<int64_t>({o.prompt, o.gen, 1});
   if (flags.batch < o.prompt) flags.batch = o.prompt;  // ppN is one forward pass, as in llama-bench
   ANVIL_ASSIGN_OR_RETURN(LoadedDecoder d, load_decoder(flags, false, o.profile));
   const BenchClock clock(o.clock == "cpu", d.threads);

@@ -13,7 +13,8 @@ namespace anvil::cli {
 void add_decoder_flags(CLI::App* cmd, DecoderFlags& flags) {
   cmd->add_option("-m,--model", flags.model, "GGUF model file (llama, mistral or qwen2)")->required();
   cmd->add_option("-t,--threads", flags.threads, "Threads (default: one per core)");
-  cmd->add_option("-c,--ctx", flags.ctx, "Context size in tokens (default: the model's)");
+  cmd->add_option("-c,--ctx", flags.ctx,
+                  "Context size in tokens (default: 4096 or the model's context if smaller; 0: the model's)");
   cmd->add_option("-b,--batch", flags.batch, "Most tokens per forward pass of a prompt")
       ->capture_default_str();
   cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 or f32")
@@ -77,7 +78,10 @@ core::Result<LoadedDecoder> load_decoder(const DecoderFlags& flags, bool with_to
   }
   if (d.threads > 1) d.pool = std::make_unique<core::ThreadPool>(static_cast<size_t>(d.threads - 1));
   engine::LlamaSessionOptions options;
-  options.n_ctx = flags.ctx;
+  // As llama.cpp: 4096 unless asked, since a model's full context (128k for Llama 3.1) would
+  // reserve a KV cache of many GiB.
+  constexpr int64_t kDefaultCtx = 4096;
+  options.n_ctx = flags.ctx >= 0 ? flags.ctx : std::min(kDefaultCtx, d.model->config().n_ctx_train);
   options.n_batch = flags.batch;
   options.kv_type = flags.kv_type == "f32" ? engine::GgmlType::kF32 : engine::GgmlType::kF16;
   options.profile = profile;

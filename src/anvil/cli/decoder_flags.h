@@ -21,7 +21,7 @@ namespace anvil::cli {
 struct DecoderFlags {
   std::string model;
   int threads = 0;        // 0: one per core
-  int64_t ctx = 0;        // 0: the model's training context
+  int64_t ctx = -1;       // -1: min(4096, the model's context); 0: the model's context
   int64_t batch = 512;
   std::string kv_type = "f16";
 };

@@ -105,7 +105,9 @@ core::Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt
       result.finish = FinishReason::kEog;
       break;
     }
-    StopStringMatcher::Step step = matcher.feed(tokenizer_.token_to_piece(token, false));
+    // A model may have more embedding rows than the tokenizer has tokens (padding): no text.
+    const std::string piece = token < tokenizer_.n_vocab() ? tokenizer_.token_to_piece(token, false) : "";
+    StopStringMatcher::Step step = matcher.feed(piece);
     if (!emit(std::move(step.text))) {
       result.finish = FinishReason::kCancelled;
       break;
