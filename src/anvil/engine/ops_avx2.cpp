@@ -4,7 +4,7 @@
 // the linker for a baseline caller.
 #include <immintrin.h>
 
-#include <cmath>
+#include <math.h>  // expf: a libm call, not an inline template instantiated with AVX flags
 
 #include "anvil/engine/ops_kernels.h"
 
@@ -67,7 +67,7 @@ void silu_mul(float* gate, const float* up, int64_t n) {
     const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
     _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), load8(up + i)));
   }
-  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
 float max(const float* x, int64_t n) {
@@ -93,7 +93,7 @@ float exp_sum(float* x, int64_t n, float max) {
   }
   float s = hsum(acc);
   for (; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
+    x[i] = expf(x[i] - max);
     s += x[i];
   }
   return s;

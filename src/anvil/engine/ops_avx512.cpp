@@ -8,8 +8,6 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
-#include <cmath>
-
 #include "anvil/engine/ops_kernels.h"
 
 namespace anvil::engine::ops_detail {
