@@ -3,6 +3,7 @@
 // reference-dequantized weights and the activations. Error bounds per path (derivations in
 // docs/QUANTIZATION.md, "Accuracy"), on top of f32 accumulation (1e-5 * sum |w x| + 1e-6):
 //   int8 activations (quantized rows):   sum_i |w_i| * amax(x in its 32-block) / 254, * 1.01
+//   AMX bf16 panels (weights and activations rounded to bf16): 2^-7 * sum |w x|
 // and, tighter, against the exact product of the operands each path really multiplies.
 #include "anvil/engine/matmul.h"
 
@@ -51,6 +52,7 @@ const char* path_name(MatmulPath p) {
     case MatmulPath::kFloatRows: return "float rows";
     case MatmulPath::kQuantRows: return "int8 rows";
     case MatmulPath::kPanel: return "f32 panel";
+    case MatmulPath::kPanelAmx: return "amx bf16 panel";
   }
   return "?";
 }
@@ -106,8 +108,18 @@ std::vector<double> q8_emulated(const float* x, int64_t n, int block) {
   return out;
 }
 
+double bf16_rounded(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
+}
+
 // Two checks per output: (1) against the exact product of the values the path really
-// multiplies (int8-rounded activations on the int8 paths), within f32 accumulation error,
+// multiplies (int8-rounded activations on the int8 paths, bf16-rounded operands on AMX), within
+// f32 accumulation error,
 // which catches any wrong scale or code; (2) against the exact product of the dequantized
 // weights and the f32 activations, within the documented end-to-end bound of the path.
 void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_tokens, core::ThreadPool* pool,
@@ -120,6 +132,9 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
     const float* xt = x.data() + t * w.n_in;
     std::vector<double> xe(xt, xt + w.n_in);  // effective activations
     if (path == MatmulPath::kQuantRows) xe = q8_emulated(xt, w.n_in, 32);
+    if (path == MatmulPath::kPanelAmx) {
+      for (int64_t i = 0; i < w.n_in; ++i) xe[static_cast<size_t>(i)] = bf16_rounded(xt[i]);
+    }
     std::vector<double> amax32(static_cast<size_t>((w.n_in + 31) / 32), 0.0);
     for (int64_t i = 0; i < w.n_in; ++i) {
       auto& m = amax32[static_cast<size_t>(i / 32)];
@@ -133,7 +148,7 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
         ref += double(wo[i]) * double(xt[i]);
         abs_sum += std::fabs(double(wo[i]) * double(xt[i]));
         q8_bound += std::fabs(double(wo[i])) * amax32[si / 32] / 254.0;
-        const double we = wo[i];
+        const double we = path == MatmulPath::kPanelAmx ? bf16_rounded(wo[i]) : double(wo[i]);
         eff += we * xe[si];
         eff_abs += std::fabs(we * xe[si]);
       }
@@ -141,6 +156,7 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
       const double tight = 3e-5 * eff_abs + 1e-6;
       double loose = 1e-5 * abs_sum + 1e-6;
       if (path == MatmulPath::kQuantRows) loose += 1.01 * q8_bound;
+      if (path == MatmulPath::kPanelAmx) loose += 0x1p-7 * abs_sum;  // both operands rounded to bf16
       if (!(std::fabs(got - eff) <= tight) || !(std::fabs(got - ref) <= loose)) {
         ADD_FAILURE() << what << " path " << path_name(path) << " token " << t << " row " << o << ": got " << got
                       << ", exact product of the path's operands " << eff << " (tolerance " << tight

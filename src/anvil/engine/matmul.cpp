@@ -8,6 +8,7 @@
 //             streamed once and reused for every token while it sits in L1.
 //   panel     many tokens (prompt): a panel of weight rows dequantized once into a packed f32
 //             layout, then a register-blocked micro-kernel over all tokens (compute-bound).
+//             On CPUs with AMX, quantized weights use bf16 tiles instead (matmul_amx_avx512.cpp).
 #include "anvil/engine/matmul.h"
 
 #include <algorithm>
@@ -168,12 +169,47 @@ void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* 
   });
 }
 
+// Prompt on AMX tiles: activations to bf16 once, then per panel of rows a bf16 pack and the tile
+// product over all tokens.
+void matmul_panel_amx(const MatrixView& w, const float* x, int64_t n_tokens, float* y, core::ThreadPool* pool,
+                      const kernels::AmxPanel& ap) {
+  const int64_t padded = (n_tokens + ap.tokens - 1) / ap.tokens * ap.tokens;
+  thread_local std::vector<uint16_t> xb;
+  xb.resize(static_cast<size_t>(padded * w.n_in));
+  uint16_t* xbp = xb.data();
+  for_row_chunks(padded, 16, pool, [&](int64_t t0, int64_t t1) { ap.convert(x, n_tokens, w.n_in, t0, t1, xbp); });
+  const int64_t mr = ap.rows;
+  const int64_t n_panels = (w.n_out + mr - 1) / mr;
+  for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<uint16_t> panel;
+    thread_local std::vector<float> scratch;
+    panel.resize(static_cast<size_t>(mr * w.n_in) + 32);
+    scratch.resize(static_cast<size_t>(mr * kernels::PanelKernels::scratch_stride(w.n_in)));
+    auto* pp = reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t r0 = p * mr;
+      const int64_t rows = std::min(mr, w.n_out - r0);
+      ap.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp, scratch.data());
+      ap.gemm(pp, w.n_in, rows, xbp, n_tokens, y + r0, w.n_out);
+    }
+  });
+}
+
+bool is_float_type(GgmlType t) { return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16; }
+
 // The kernel family for a weight type and token count (see the comment at the top).
 kernels::MatmulPath choose_path(const KernelSet* ks, GgmlType type, int64_t n_in, int64_t n_tokens) {
   using kernels::MatmulPath;
   if (ks == nullptr) return MatmulPath::kPortable;
   const int ti = type_index(type);
-  if (n_tokens >= kPanelMinTokens && ks->panel.gemm != nullptr) return MatmulPath::kPanel;
+  if (n_tokens >= kPanelMinTokens) {
+    // Quantized weights go to the AMX tiles when there are any (bf16 products, ~3x the f32 panel);
+    // float weights keep the f32 panel, which is exact to f32 rounding.
+    if (ks == kernels::avx512_kernels() && !is_float_type(type) && n_in % 32 == 0 && kernels::amx_panel() != nullptr) {
+      return MatmulPath::kPanelAmx;
+    }
+    if (ks->panel.gemm != nullptr) return MatmulPath::kPanel;
+  }
   if (ks->quant[ti].fn != nullptr && n_in % 32 == 0) return MatmulPath::kQuantRows;
   if (ks->floats[ti] != nullptr) return MatmulPath::kFloatRows;
   return MatmulPath::kPortable;
@@ -240,6 +276,10 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
   const MatmulPath path = choose_path(ks, w.type, w.n_in, n_tokens);
   if (path == MatmulPath::kPanel) {
     matmul_panel(w, x, n_tokens, y, pool, ks->panel);
+    return;
+  }
+  if (path == MatmulPath::kPanelAmx) {
+    matmul_panel_amx(w, x, n_tokens, y, pool, *kernels::amx_panel());
     return;
   }
   if (path == MatmulPath::kQuantRows) {

@@ -76,6 +76,21 @@ struct PanelKernels {
   size_t scratch_floats(int64_t n_in) const { return static_cast<size_t>(mr * scratch_stride(n_in)); }
 };
 
+// Prompt processing on AMX tiles (matmul_amx_avx512.cpp): quantized weights as bf16 panels of
+// `rows` rows ([n_in/2][rows][2]), activations as bf16 rows padded to a multiple of `tokens`.
+struct AmxPanel {
+  int rows = 0;
+  int tokens = 0;
+  void (*pack)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
+               uint16_t* panel, float* scratch) = nullptr;  // scratch as PanelKernels::pack
+  // Tokens [t0, t1) of x into xb (rows past n_tokens zero).
+  void (*convert)(const float* x, int64_t n_tokens, int64_t n_in, int64_t t0, int64_t t1, uint16_t* xb) = nullptr;
+  void (*gemm)(const uint16_t* panel, int64_t n_in, int64_t n_rows, const uint16_t* xb, int64_t n_tokens,
+               float* y, int64_t ldy) = nullptr;
+};
+// Null unless the CPU has AMX-BF16 and the OS grants the tile state.
+const AmxPanel* amx_panel();
+
 struct KernelSet {
   const char* name;
   QuantKernel quant[40] = {};   // by GgmlType id
@@ -98,7 +113,7 @@ DequantFn avx2_dequantizer(GgmlType type);
 
 // Which kernel family matmul() uses for a weight type and token count at the current cpu_level()
 // (tests use it to apply the right error bound).
-enum class MatmulPath { kPortable, kFloatRows, kQuantRows, kPanel };
+enum class MatmulPath { kPortable, kFloatRows, kQuantRows, kPanel, kPanelAmx };
 MatmulPath matmul_path(GgmlType type, int64_t n_in, int64_t n_tokens);
 
 // Null when the level is not compiled in.
