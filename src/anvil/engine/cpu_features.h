@@ -21,7 +21,8 @@ const CpuFeatures& cpu_features();
 
 // Kernel families, each requiring everything the one before it does:
 //   kAvx2:   AVX2 + FMA + F16C
-//   kAvx512: + AVX-512 F/BW/VL/DQ + VNNI (AVX512-BF16 is used when present, not required)
+//   kAvx512: + AVX-512 F/BW/VL/DQ + VNNI (AMX-BF16 tiles are used for prompts when present and
+//            granted by the OS, not required)
 enum class CpuLevel : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
 
 std::string_view cpu_level_name(CpuLevel level);
