@@ -1,0 +1,62 @@
+// The gateway as the server sees it: call a logical model and get an answer, with routing,
+// retries, circuit breakers, fallbacks and the response cache applied underneath.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "anvil/gateway/provider.h"
+#include "anvil/gateway/upstream.h"
+
+namespace anvil::gateway {
+
+// Who is calling and under which limits; filled by the server after authentication.
+struct CallContext {
+  std::string request_id;
+  std::string key_id;  // the API key's id ("" when unauthenticated / admin)
+  std::string tenant;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// What one call came to, for the response, the usage ledger and the metrics.
+struct CallResult {
+  std::optional<UpstreamFailure> failure;  // set when no deployment (and no cache) answered
+  ProviderResponse response;               // non-streamed calls
+  Usage usage;
+  std::string deployment;     // the deployment that answered; "" if none
+  double cost_usd = 0.0;      // usage priced at that deployment's prices
+  int attempts = 0;           // upstream attempts made, over all deployments
+  int fallbacks = 0;          // deployments moved past
+  bool cache_hit = false;     // answered from the response cache (cost 0)
+  bool cached_fallback = false;  // ... as the last resort because every deployment failed
+  std::chrono::microseconds upstream_latency{0};  // summed over attempts
+  bool ok() const { return !failure.has_value(); }
+};
+
+struct ModelInfo {
+  std::string id;        // the logical model name clients use
+  std::string owned_by;  // "anvil"
+};
+
+class Gateway {
+ public:
+  virtual ~Gateway() = default;
+
+  // Logical models, for GET /v1/models and for 404s on unknown names.
+  virtual std::vector<ModelInfo> models() const = 0;
+  virtual bool has_model(std::string_view logical_model) const = 0;
+
+  // `body` is the validated client body; its "model" is the logical name.
+  virtual boost::asio::awaitable<CallResult> complete(Operation op, boost::json::object body,
+                                                      const CallContext& context) = 0;
+  virtual boost::asio::awaitable<CallResult> stream(Operation op, boost::json::object body,
+                                                    const CallContext& context,
+                                                    StreamSink& sink) = 0;
+};
+
+}  // namespace anvil::gateway
