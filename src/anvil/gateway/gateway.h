@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,10 @@ struct CallContext {
   std::string request_id;
   std::string key_id;  // the API key's id ("" when unauthenticated / admin)
   std::string tenant;
-  std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point deadline;  // default (epoch): the gateway's request_timeout
+  // The prompt's tokens as the server counted them; 0: unknown. With the request's max_tokens it
+  // lets the router skip deployments whose context window is known to be too small.
+  std::int64_t prompt_tokens = 0;
 };
 
 // What one call came to, for the response, the usage ledger and the metrics.
