@@ -75,6 +75,79 @@ CREATE TRIGGER chunks_tombstone AFTER DELETE ON chunks BEGIN
   SELECT old.collection_id, old.id, change_seq FROM collections WHERE id = old.collection_id;
 END;
 )sql",
+      // 2: API keys (docs/USAGE_LEDGER.md). Only the SHA-256 of a key is stored, as 64 hex digits,
+      // beside a short visible prefix for listings. NULL limits mean "no limit". Every change to
+      // api_keys bumps api_key_changes.seq (triggers), so a server polls one row to see that its
+      // in-memory copy of the keys is stale.
+      R"sql(
+CREATE TABLE api_keys (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT NOT NULL UNIQUE,
+  tenant      TEXT NOT NULL,
+  prefix      TEXT NOT NULL,
+  key_sha256  TEXT NOT NULL UNIQUE,
+  rpm         INTEGER,
+  tpm         INTEGER,
+  budget_usd  REAL,
+  created_at  TEXT NOT NULL,
+  revoked_at  TEXT
+);
+CREATE TABLE api_key_changes (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+INSERT INTO api_key_changes(id, seq) VALUES (1, 0);
+CREATE TRIGGER api_keys_changed_insert AFTER INSERT ON api_keys BEGIN
+  UPDATE api_key_changes SET seq = seq + 1 WHERE id = 1;
+END;
+CREATE TRIGGER api_keys_changed_update AFTER UPDATE ON api_keys BEGIN
+  UPDATE api_key_changes SET seq = seq + 1 WHERE id = 1;
+END;
+CREATE TRIGGER api_keys_changed_delete AFTER DELETE ON api_keys BEGIN
+  UPDATE api_key_changes SET seq = seq + 1 WHERE id = 1;
+END;
+)sql",
+      // 3: the usage ledger (docs/USAGE_LEDGER.md): one row per request, its tags in a side table
+      // so reports can group by tag, and running totals per key kept in the same transactions so
+      // a server loads every key's spend without scanning the ledger.
+      R"sql(
+CREATE TABLE usage_records (
+  id                  INTEGER PRIMARY KEY,
+  request_id          TEXT NOT NULL UNIQUE,
+  time_us             INTEGER NOT NULL,
+  key_id              TEXT NOT NULL,
+  tenant              TEXT NOT NULL,
+  model               TEXT NOT NULL,
+  deployment          TEXT NOT NULL,
+  operation           TEXT NOT NULL,
+  prompt_tokens       INTEGER NOT NULL,
+  completion_tokens   INTEGER NOT NULL,
+  cached_tokens       INTEGER NOT NULL,
+  cost_usd            REAL NOT NULL,
+  latency_ms          REAL NOT NULL,
+  upstream_latency_ms REAL NOT NULL,
+  http_status         INTEGER NOT NULL,
+  outcome             TEXT NOT NULL,
+  attempts            INTEGER NOT NULL,
+  fallbacks           INTEGER NOT NULL,
+  stream              INTEGER NOT NULL
+);
+CREATE INDEX usage_records_time ON usage_records(time_us);
+CREATE TABLE usage_tags (
+  tag      TEXT NOT NULL,
+  usage_id INTEGER NOT NULL REFERENCES usage_records(id) ON DELETE CASCADE,
+  PRIMARY KEY (tag, usage_id)
+) WITHOUT ROWID;
+CREATE INDEX usage_tags_usage ON usage_tags(usage_id);
+CREATE TABLE usage_key_totals (
+  key_id            TEXT PRIMARY KEY,
+  requests          INTEGER NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  cached_tokens     INTEGER NOT NULL,
+  cost_usd          REAL NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }
