@@ -1,5 +1,6 @@
 // Reading tokenizers from GGUF metadata: llama.cpp's defaults per model, overrides from the file,
-// the Phi-3 rstrip rule, and exact errors for missing keys, wrong types and bad counts.
+// the Phi-3 rstrip rule, the unigram ("t5") vocabulary with its precompiled charsmap, and exact
+// errors for missing keys, wrong types and bad counts.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 
 #include "anvil/engine/gguf.h"
 #include "anvil/engine/gguf_vocab.h"
+#include "text/charsmap_builder.h"
 
 namespace anvil::engine {
 namespace {
@@ -45,6 +47,13 @@ class GgufBuilder {
     put(5, 4);
     put(v.size(), 8);
     for (int32_t x : v) put(static_cast<uint32_t>(x), 4);
+    return *this;
+  }
+  GgufBuilder& u8s(std::string_view key, std::string_view bytes) {
+    head(key, 9);
+    put(0, 4);
+    put(bytes.size(), 8);
+    body_.append(bytes);
     return *this;
   }
   GgufBuilder& f32s(std::string_view key, const std::vector<float>& v) {
@@ -169,6 +178,60 @@ TEST(GgufVocab, BpeAndBertDefaults) {
   EXPECT_TRUE(w->add_sep);
 }
 
+// XLM-R as llama.cpp's converter writes it: <s> <pad> </s> <unk>, then pieces with scores.
+GgufBuilder t5_file() {
+  GgufBuilder b;
+  b.str("tokenizer.ggml.model", "t5")
+      .strs("tokenizer.ggml.tokens", {"<s>", "<pad>", "</s>", "<unk>", "\xE2\x96\x81", "\xE2\x96\x81" "ab", "a", "b"})
+      .f32s("tokenizer.ggml.scores", {0, 0, 0, 0, -3, -2, -2, -2})
+      .i32s("tokenizer.ggml.token_type", {3, 3, 3, 2, 1, 1, 1, 1})
+      .u32("tokenizer.ggml.bos_token_id", 0)
+      .u32("tokenizer.ggml.eos_token_id", 2)
+      .u32("tokenizer.ggml.unknown_token_id", 3)
+      .u32("tokenizer.ggml.padding_token_id", 1);
+  return b;
+}
+
+TEST(GgufVocab, UnigramDefaultsAndCharsmap) {
+  auto bare = t5_file();
+  auto f = bare.open();
+  auto v = read_tokenizer_vocab(*f);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  // llama.cpp's defaults for t5: EOS added, no BOS, no space prefix, no charsmap.
+  EXPECT_FALSE(v->add_bos);
+  EXPECT_TRUE(v->add_eos);
+  EXPECT_FALSE(v->add_space_prefix);
+  EXPECT_TRUE(v->precompiled_charsmap.empty());
+  auto t = load_tokenizer(*f);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ((*t)->encode("ab", true, false), (std::vector<TokenId>{6, 7, 2}));
+
+  // As XLM-R files say: BOS and EOS, the space prefix, merged whitespace, a charsmap ("A" -> "a").
+  auto b = t5_file();
+  b.boolean("tokenizer.ggml.add_bos_token", true)
+      .boolean("tokenizer.ggml.add_space_prefix", true)
+      .boolean("tokenizer.ggml.remove_extra_whitespaces", true)
+      .u8s("tokenizer.ggml.precompiled_charsmap", testing::build_charsmap({{"A", "a"}}));
+  auto g = b.open();
+  auto u = load_tokenizer(*g);
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  EXPECT_EQ((*u)->encode("  Ab ", true, false), (std::vector<TokenId>{0, 5, 2}));  // <s> ▁ab </s>
+  EXPECT_EQ((*u)->decode({0, 5, 2}, false), "ab");
+}
+
+TEST(GgufVocab, UnigramErrors) {
+  auto b = t5_file();
+  b.u8s("tokenizer.ggml.precompiled_charsmap", std::string("\x10\x00\x00\x00" "abc", 7));
+  auto f = b.open();
+  EXPECT_EQ(load_tokenizer(*f).status().message(),
+            "m.gguf: precompiled charsmap: the trie holds 16 bytes but only 3 follow the size field");
+
+  auto c = t5_file();
+  c.i32s("tokenizer.ggml.precompiled_charsmap", {1, 2});
+  EXPECT_EQ(error_of(c), "m.gguf: metadata 'tokenizer.ggml.precompiled_charsmap' is an array of int32, expected an "
+                         "array of bytes (uint8)");
+}
+
 TEST(GgufVocab, ExactErrors) {
   GgufBuilder none;
   none.str("general.name", "x");
@@ -181,8 +244,8 @@ TEST(GgufVocab, ExactErrors) {
   GgufBuilder unknown_model;
   unknown_model.str("tokenizer.ggml.model", "rwkv");
   EXPECT_EQ(error_of(unknown_model),
-            "m.gguf: tokenizer.ggml.model is 'rwkv', expected llama (SentencePiece), gpt2 (byte-level BPE) or "
-            "bert (WordPiece)");
+            "m.gguf: tokenizer.ggml.model is 'rwkv', expected llama (SentencePiece), gpt2 (byte-level BPE), "
+            "bert (WordPiece) or t5 (SentencePiece unigram)");
 
   GgufBuilder wrong_type;
   wrong_type.u32("tokenizer.ggml.model", 1);

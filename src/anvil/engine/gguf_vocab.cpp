@@ -54,9 +54,14 @@ core::Status apply_model_defaults(const GgufFile& f, TokenizerVocab& v) {
     }
     if (v.pre == "chatglm-bpe" || v.pre == "glm4") v.bos = -1;
     if (v.pre == "jina-v1-en" || v.pre == "jina-v2-code" || v.pre == "roberta-bpe") v.add_sep = true;
+  } else if (v.model == "t5") {  // SentencePiece unigram: T5, and XLM-RoBERTa (bge-m3, bge-reranker)
+    v.eos = 1, v.unk = 2, v.pad = 0;
+    v.add_space_prefix = false;  // llama.cpp's default; XLM-R files set it from add_dummy_prefix
+    v.add_eos = true;
   } else {
     return core::Status::unsupported(fmt::format(
-        "{}: tokenizer.ggml.model is '{}', expected llama (SentencePiece), gpt2 (byte-level BPE) or bert (WordPiece)",
+        "{}: tokenizer.ggml.model is '{}', expected llama (SentencePiece), gpt2 (byte-level BPE), bert (WordPiece) "
+        "or t5 (SentencePiece unigram)",
         f.name(), v.model));
   }
   return core::Status::ok_status();
@@ -98,6 +103,28 @@ core::Status read_special_ids(const GgufFile& f, TokenizerVocab& v) {
       return core::Status::invalid_argument(
           fmt::format("{}: tokenizer.ggml.{} is true, but tokenizer.ggml.{} is not set", f.name(), add_key, id_key));
     }
+  }
+  return core::Status::ok_status();
+}
+
+// tokenizer.ggml.precompiled_charsmap: an array of bytes (u8, or i8 from older writers). Parsed
+// and checked by the tokenizer (text/precompiled_charsmap.h).
+core::Status read_charsmap(const GgufFile& f, TokenizerVocab& v) {
+  constexpr std::string_view kKey = "tokenizer.ggml.precompiled_charsmap";
+  const GgufValue* value = f.find(kKey);
+  if (value == nullptr) return core::Status::ok_status();
+  if (value->type() != GgufValueType::kArray ||
+      (value->array_type() != GgufValueType::kUint8 && value->array_type() != GgufValueType::kInt8)) {
+    return core::Status::invalid_argument(fmt::format(
+        "{}: metadata '{}' is {}, expected an array of bytes (uint8)", f.name(), kKey,
+        value->type() == GgufValueType::kArray
+            ? "an array of " + std::string(gguf_value_type_name(value->array_type()))
+            : "a " + std::string(gguf_value_type_name(value->type()))));
+  }
+  const auto& bytes = value->elements();  // the element type was checked above
+  v.precompiled_charsmap.resize(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    v.precompiled_charsmap[i] = static_cast<char>(static_cast<uint8_t>(bytes[i].as_int().value_or(0)));
   }
   return core::Status::ok_status();
 }
@@ -162,6 +189,7 @@ core::Result<TokenizerVocab> read_tokenizer_vocab(const GgufFile& f) {
   ANVIL_ASSIGN_OR_RETURN(std::optional<std::vector<std::string_view>> merges, f.get_string_array("tokenizer.ggml.merges"));
   if (merges) v.merges.assign(merges->begin(), merges->end());
   if (v.model == "gpt2" && !merges) return missing(f, "tokenizer.ggml.merges");
+  if (v.model == "t5") ANVIL_RETURN_IF_ERROR(read_charsmap(f, v));
 
   ANVIL_RETURN_IF_ERROR(read_special_ids(f, v));
   apply_name_rules(f, v);

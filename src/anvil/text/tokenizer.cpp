@@ -7,6 +7,7 @@
 #include "anvil/text/bpe_tokenizer.h"
 #include "anvil/text/special_tokens.h"
 #include "anvil/text/spm_tokenizer.h"
+#include "anvil/text/ugm_tokenizer.h"
 #include "anvil/text/wordpiece_tokenizer.h"
 
 namespace anvil::text {
@@ -68,8 +69,10 @@ core::Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerVocab vocab)
     }
     return std::unique_ptr<Tokenizer>(new WordPieceTokenizer(std::move(vocab), std::move(eog)));
   }
+  if (vocab.model == "t5") return UgmTokenizer::create(std::move(vocab), std::move(eog));
   return core::Status::unsupported("unknown tokenizer model '" + vocab.model +
-                                   "': expected llama (SentencePiece), gpt2 (byte-level BPE) or bert (WordPiece)");
+                                   "': expected llama (SentencePiece), gpt2 (byte-level BPE), bert (WordPiece) "
+                                   "or t5 (SentencePiece unigram)");
 }
 
 TokenType Tokenizer::token_type(TokenId id) const {

@@ -1,5 +1,6 @@
 // Model tokenizers: SentencePiece-style (llama/mistral/phi-3), byte-level BPE with the
-// pre-tokenizers of the common model families, and WordPiece (BERT). Built from the vocabulary
+// pre-tokenizers of the common model families, WordPiece (BERT) and SentencePiece unigram (T5,
+// XLM-RoBERTa). Built from the vocabulary
 // a GGUF file carries (engine/gguf_vocab.h fills TokenizerVocab); the algorithms are described
 // in docs/TOKENIZERS.md.
 #pragma once
@@ -30,12 +31,16 @@ enum class TokenType : int32_t {
 
 // Everything a tokenizer needs, as GGUF metadata names it (tokenizer.ggml.*).
 struct TokenizerVocab {
-  std::string model;  // "llama" (SentencePiece), "gpt2" (byte-level BPE), "bert" (WordPiece)
+  std::string model;  // "llama" (SentencePiece), "gpt2" (byte-level BPE), "bert" (WordPiece),
+                      // "t5" (SentencePiece unigram)
   std::string pre;    // pre-tokenizer: "default", "llama-bpe", "qwen2", "deepseek-llm", ...
   std::vector<std::string> tokens;
   std::vector<float> scores;           // may be empty
   std::vector<TokenType> token_types;  // may be empty (all normal)
   std::vector<std::string> merges;     // BPE merges "a b", highest priority first
+  // t5 (unigram): SentencePiece's normalization rules, raw bytes (precompiled_charsmap.h); may be
+  // empty (no normalization).
+  std::string precompiled_charsmap;
   TokenId bos = -1, eos = -1, eot = -1, unk = -1, sep = -1, pad = -1, cls = -1, mask = -1;
   TokenId eom = -1;  // end of message (<|eom_id|>): also ends generation
   bool add_bos = false;
