@@ -68,6 +68,24 @@ TEST(ConfigTest, TomlValuesAndSources) {
   EXPECT_EQ(c.source_of("no.such.key"), "");
 }
 
+TEST(ConfigTest, ExternalTablesAreSkipped) {
+  ConfigSchema schema = test_schema();
+  schema.add_external_table("gateway");
+  Result<Config> c = Config::load_from_string(schema, R"(
+data_dir = "/d"
+[gateway]
+anything = 1
+[[gateway.models]]
+name = "chat"
+)", "anvil.toml", {}, {});
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(*c->get_string("data_dir"), "/d");
+  // Without the declaration the same table is an unknown one.
+  EXPECT_EQ(load_error("[gateway]\nanything = 1\n"),
+            "anvil.toml:1: unknown table 'gateway' (known top-level keys: data_dir, log, bm25, "
+            "server, rag)");
+}
+
 TEST(ConfigTest, DottedKeysAndInlineTablesAreTheSameKeys) {
   for (const char* toml : {"[bm25]\nk1 = 1.7\n", "bm25.k1 = 1.7\n", "bm25 = { k1 = 1.7 }\n"}) {
     Config c = load_ok(toml);

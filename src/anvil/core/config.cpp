@@ -41,6 +41,7 @@ class Loader {
       std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       const std::uint32_t line = line_of(k, node);
       std::string where = fmt::format("{}:{}", toml_source_, line);
+      if (schema_.is_external_table(name)) continue;
       if (auto index = schema_.index_of(name)) {
         assign_toml(*index, node, line, where);
       } else if (schema_.is_table(name)) {

@@ -301,6 +301,15 @@ std::optional<std::size_t> ConfigSchema::index_of(std::string_view name) const {
   return it->second;
 }
 
+ConfigSchema& ConfigSchema::add_external_table(std::string name) {
+  external_tables_.push_back(std::move(name));
+  return *this;
+}
+
+bool ConfigSchema::is_external_table(std::string_view name) const {
+  return std::find(external_tables_.begin(), external_tables_.end(), name) != external_tables_.end();
+}
+
 bool ConfigSchema::is_table(std::string_view name) const {
   for (const ConfigKey& key : keys_) {
     if (key.name.size() > name.size() && key.name.starts_with(name) && key.name[name.size()] == '.') {

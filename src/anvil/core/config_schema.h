@@ -50,6 +50,11 @@ class ConfigSchema {
   ConfigSchema& add_string_list(std::string name, std::vector<std::string> default_value,
                                 std::string description);
 
+  // A table that another module reads itself (e.g. "gateway", whose arrays of tables flat keys
+  // cannot express): Config skips it, whatever it holds.
+  ConfigSchema& add_external_table(std::string name);
+  bool is_external_table(std::string_view name) const;
+
   const std::vector<ConfigKey>& keys() const { return keys_; }
   const ConfigKey* find(std::string_view name) const;
   std::optional<std::size_t> index_of(std::string_view name) const;
@@ -68,6 +73,7 @@ class ConfigSchema {
 
   std::vector<ConfigKey> keys_;
   std::map<std::string, std::size_t, std::less<>> index_;
+  std::vector<std::string> external_tables_;
   Status status_;
 };
 
