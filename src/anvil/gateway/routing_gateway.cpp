@@ -197,11 +197,6 @@ asio::awaitable<void> serve_cached(const CachedAnswer& answer, StreamSink* sink,
 
 }  // namespace
 
-// GCC 12 takes the coroutine frame's allocation (asio's awaitable_frame_base::operator new, which
-// may call aligned_alloc) and its sized operator delete for a mismatched pair once both are
-// inlined here; they are Asio's own matching pair, so the warning is silenced for this function.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::object body,
                                                  const CallContext& context, StreamSink* sink) {
   CallResult result;
@@ -345,6 +340,5 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
   result.failure = last ? std::move(*last) : nothing_tried(*route, plan, tokens);
   co_return result;
 }
-#pragma GCC diagnostic pop
 
 }  // namespace anvil::gateway
