@@ -9,49 +9,26 @@
 #include "anvil/core/thread_pool.h"
 #include "anvil/text/utf8.h"
 #include "engine/llama_test_model.h"
+#include "engine/tiny_spm_vocab.h"
 
 namespace anvil::engine {
 namespace {
 
 using anvil::testing::TinyLlamaSpec;
+using anvil::testing::kTinySpmVocabSize;
+using anvil::testing::tiny_spm_vocab;
 
-// <unk> <s> </s>, the 256 byte tokens, then some words.
-text::TokenizerVocab tiny_vocab(int32_t eos = 2) {
-  text::TokenizerVocab v;
-  v.model = "llama";
-  v.tokens = {"<unk>", "<s>", "</s>"};
-  v.token_types = {text::TokenType::kUnknown, text::TokenType::kControl, text::TokenType::kControl};
-  for (int b = 0; b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof name, "<0x%02X>", b);
-    v.tokens.push_back(name);
-    v.token_types.push_back(text::TokenType::kByte);
-  }
-  for (const char* w : {"▁the", "▁cat", "▁sat", "▁on", "▁mat", "ing", "!", "é", "▁日本", "▁dog", "s", "."}) {
-    v.tokens.push_back(w);
-    v.token_types.push_back(text::TokenType::kNormal);
-  }
-  v.scores.assign(v.tokens.size(), 0.0f);
-  for (size_t i = 259; i < v.tokens.size(); ++i) v.scores[i] = -static_cast<float>(i - 259);
-  v.unk = 0;
-  v.bos = 1;
-  v.eos = eos;
-  v.add_bos = true;
-  return v;
-}
-
-constexpr int64_t kVocab = 3 + 256 + 12;
 
 class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     TinyLlamaSpec spec;
-    spec.n_vocab = kVocab;
+    spec.n_vocab = kTinySpmVocabSize;
     spec.n_ctx = 48;
     spec.seed = 11;
     model_ = anvil::testing::tiny_llama(spec);
     ASSERT_TRUE(model_->ok()) << model_->status.to_string();
-    auto tok = text::Tokenizer::create(tiny_vocab());
+    auto tok = text::Tokenizer::create(tiny_spm_vocab());
     ASSERT_TRUE(tok.ok()) << tok.status().to_string();
     tokenizer_ = std::move(tok).value();
   }
@@ -138,7 +115,7 @@ TEST_F(GeneratorTest, EndOfGenerationToken) {
   // Make the second greedy token the end-of-sequence token.
   const int32_t eos = first->tokens[1];
   ASSERT_NE(eos, first->tokens[0]);
-  auto tok = text::Tokenizer::create(tiny_vocab(eos));
+  auto tok = text::Tokenizer::create(tiny_spm_vocab(eos));
   ASSERT_TRUE(tok.ok());
   Generator g(*s, **tok);
   auto r = g.generate(prompt_, greedy(10));

@@ -1,20 +1,18 @@
-// The forward pass of a Llama-family decoder for one sequence: a KV cache plus scratch buffers,
-// evaluating batches of tokens at consecutive positions (prefill: one matmul per weight for the
-// whole batch; decode: a batch of one). Layout and threading: docs/ENGINE.md.
+// One sequence of a Llama-family decoder: its KV cache and position, evaluating batches of tokens
+// at consecutive positions (prefill: one matmul per weight for the whole batch; decode: a batch
+// of one) through LlamaForward. Layout and threading: docs/ENGINE.md.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string_view>
 #include <vector>
 
 #include "anvil/core/status.h"
 #include "anvil/engine/ggml_type.h"
 #include "anvil/engine/kv_cache.h"
+#include "anvil/engine/llama_forward.h"
 #include "anvil/engine/llama_model.h"
-#include "anvil/engine/ops.h"
 
 namespace anvil::core {
 class ThreadPool;
@@ -27,18 +25,6 @@ struct LlamaSessionOptions {
   int64_t n_batch = 512;   // most tokens per forward pass: longer inputs are split
   GgmlType kv_type = GgmlType::kF16;  // kF32 or kF16
   bool profile = false;    // accumulate time per operator (profile())
-};
-
-enum class LogitsFor {
-  kLast,  // [n_vocab] of the last token (generation)
-  kAll,   // [n_tokens, n_vocab] of every token (parity tests, perplexity)
-};
-
-// Seconds spent per operator since the session was created (options.profile only).
-struct LlamaProfile {
-  enum Op { kEmbed, kNorm, kQkv, kRope, kAttention, kWo, kGateUp, kSilu, kDown, kOutput, kOther, kCount };
-  static std::string_view name(int op);
-  std::array<double, kCount> seconds{};
 };
 
 class LlamaSession {
@@ -61,35 +47,18 @@ class LlamaSession {
   void truncate(int64_t n);
   void reset() { truncate(0); }
 
-  const LlamaModel& model() const { return model_; }
+  const LlamaModel& model() const { return forward_.model(); }
   const KvCache& kv_cache() const { return *cache_; }
-  const LlamaProfile& profile() const { return profile_; }
+  const LlamaProfile& profile() const { return forward_.profile(); }
 
  private:
-  LlamaSession(const LlamaModel& model, core::ThreadPool* pool) : model_(model), pool_(pool) {}
-  // One batch of n <= n_batch tokens at positions n_past_ ..; logits rows as `which` says.
-  void forward(const int32_t* ids, int64_t n, LogitsFor which, float* logits);
-  void reserve_rows(int64_t n);  // scratch for batches of n tokens
+  LlamaSession(const LlamaModel& model, core::ThreadPool* pool, bool profile)
+      : forward_(model, pool, profile) {}
 
-  const LlamaModel& model_;
-  core::ThreadPool* pool_;
+  LlamaForward forward_;
   std::unique_ptr<KvCache> cache_;
-  RopeParams rope_;
   int64_t n_batch_ = 0;
   int64_t n_past_ = 0;
-  bool profiling_ = false;
-  LlamaProfile profile_;
-  // Scratch, [scratch_rows_, width] each, grown up to n_batch as batches need.
-  int64_t scratch_rows_ = 0;
-  std::vector<float> x_;     // residual stream, n_embd
-  std::vector<float> h_;     // normed input / matmul output, n_embd
-  std::vector<float> q_;     // q_dim
-  std::vector<float> k_;     // kv_dim
-  std::vector<float> v_;     // kv_dim
-  std::vector<float> att_;   // q_dim
-  std::vector<float> gate_;  // n_ff
-  std::vector<float> up_;    // n_ff
-  std::vector<float> rope_cs_;  // [n_batch, n_rot / 2, 2]
 };
 
 }  // namespace anvil::engine

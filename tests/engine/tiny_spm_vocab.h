@@ -1,0 +1,38 @@
+// A hand-made SentencePiece vocabulary for the tiny random decoders of the generation tests:
+// <unk> <s> </s>, the 256 byte tokens, then a dozen words (ASCII, accented, Chinese).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+
+#include "anvil/text/tokenizer.h"
+
+namespace anvil::testing {
+
+inline constexpr int64_t kTinySpmVocabSize = 3 + 256 + 12;
+
+inline text::TokenizerVocab tiny_spm_vocab(int32_t eos = 2) {
+  text::TokenizerVocab v;
+  v.model = "llama";
+  v.tokens = {"<unk>", "<s>", "</s>"};
+  v.token_types = {text::TokenType::kUnknown, text::TokenType::kControl, text::TokenType::kControl};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    v.tokens.push_back(name);
+    v.token_types.push_back(text::TokenType::kByte);
+  }
+  for (const char* w : {"▁the", "▁cat", "▁sat", "▁on", "▁mat", "ing", "!", "é", "▁日本", "▁dog", "s", "."}) {
+    v.tokens.push_back(w);
+    v.token_types.push_back(text::TokenType::kNormal);
+  }
+  v.scores.assign(v.tokens.size(), 0.0f);
+  for (size_t i = 259; i < v.tokens.size(); ++i) v.scores[i] = -static_cast<float>(i - 259);
+  v.unk = 0;
+  v.bos = 1;
+  v.eos = eos;
+  v.add_bos = true;
+  return v;
+}
+
+}  // namespace anvil::testing
