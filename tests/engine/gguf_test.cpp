@@ -511,9 +511,9 @@ TEST(GgufVocabFiles, ParseOrAreReportedAsDamaged) {
   EXPECT_GT(parsed + damaged, 0);
 }
 
-// tests/engine/reference/vocab_repair.py rebuilds the damaged files (docs/MODELS.md) into
-// $ANVIL_VOCAB_CACHE when the model tests run; those copies were written by an independent
-// (Python) GGUF writer, and their tokenizer sizes are known.
+// tests/engine/reference/vocab_repair.py has the vocab_salvage tool rebuild the damaged files
+// (docs/MODELS.md) into $ANVIL_VOCAB_CACHE when the model tests run; their tokenizer sizes and the
+// damaged BOS ids chosen by role are known.
 TEST(GgufVocabFiles, RepairedCopiesParse) {
   const char* env = std::getenv("ANVIL_VOCAB_CACHE");
   const std::filesystem::path cache = env != nullptr ? env : "/tmp/anvil-vocab-repaired";

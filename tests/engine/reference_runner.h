@@ -98,11 +98,20 @@ inline std::optional<std::string> reference_unavailable() {
     }                                                                             \
   } while (0)
 
+// The vocabulary salvage tool that reference/vocab_repair.py runs on the damaged shared vocabulary
+// files: $ANVIL_VOCAB_SALVAGE, else the one beside this test binary (tests/CMakeLists.txt builds both).
+inline std::string vocab_salvage_tool() {
+  if (const char* p = std::getenv("ANVIL_VOCAB_SALVAGE")) return p;
+  std::error_code ec;
+  return (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "vocab_salvage").string();
+}
+
 // Runs tests/engine/reference/`script` with `args`; the error carries the command and its output.
 inline core::Result<std::string> run_reference_script(const std::string& script,
                                                       const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"env", "ANVIL_SHARED_DIR=" + shared_dir().string(),
-                                   reference_python(), (reference_dir() / script).string()};
+                                   "ANVIL_VOCAB_SALVAGE=" + vocab_salvage_tool(), reference_python(),
+                                   (reference_dir() / script).string()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_command(argv);
   if (r.exit_code != 0) {

@@ -99,11 +99,10 @@ TEST_P(TokenizerVectors, EncodeMatchesLlamaCpp) {
   if (opened.ok()) {
     file = std::move(opened).value();
   } else {
-    std::string why;
-    auto salvaged = testing::salvage_gguf(read_file(vocab_path), &why);
-    ASSERT_TRUE(salvaged.has_value()) << "damaged vocabulary cannot be rebuilt: " << why
-                                      << "; the reader said: " << opened.status().message();
-    rebuilt = std::move(*salvaged);
+    const auto& salvaged = testing::salvaged_vocab_file(vocab_path);
+    ASSERT_TRUE(salvaged.bytes.has_value()) << "damaged vocabulary cannot be rebuilt: " << salvaged.why
+                                            << "; the reader said: " << opened.status().message();
+    rebuilt = *salvaged.bytes;
     std::cout << "[ NOTE     ] " << vocab_path.filename().string() << " does not parse ("
               << opened.status().message() << "); testing the salvaged copy\n";
     auto parsed = GgufFile::parse({reinterpret_cast<const uint8_t*>(rebuilt.data()), rebuilt.size()},
@@ -150,14 +149,13 @@ TEST(TokenizerVocabFiles, EveryFileLoads) {
     const std::string raw = read_file(e.path());
     std::string rebuilt = raw;
     if (!GgufFile::parse({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()}, "x").ok()) {
-      std::string why;
-      auto salvaged = testing::salvage_gguf(raw, &why);
-      if (!salvaged && e.path().filename() == "ggml-vocab-baichuan.gguf") {
-        std::cout << "[ NOTE     ] ggml-vocab-baichuan.gguf is damaged and cannot be rebuilt: " << why << "\n";
+      const auto& salvaged = testing::salvaged_vocab_file(e.path());
+      if (!salvaged.bytes && e.path().filename() == "ggml-vocab-baichuan.gguf") {
+        std::cout << "[ NOTE     ] ggml-vocab-baichuan.gguf is damaged and cannot be rebuilt: " << salvaged.why << "\n";
         continue;
       }
-      ASSERT_TRUE(salvaged.has_value()) << why;
-      rebuilt = std::move(*salvaged);
+      ASSERT_TRUE(salvaged.bytes.has_value()) << salvaged.why;
+      rebuilt = *salvaged.bytes;
     }
     auto file = GgufFile::parse({reinterpret_cast<const uint8_t*>(rebuilt.data()), rebuilt.size()},
                                 e.path().string());

@@ -1,52 +1,45 @@
-// Test-only repair of the shared vocabulary files (../shared/data/tokenizer/*.gguf). They reached
-// this machine damaged: every byte sequence that was not valid UTF-8 was replaced by U+FFFD
-// (EF BF BD), as a text decoder with errors='replace' does. Strings (keys, tokens, merges) survive;
-// numbers with a byte >= 0x80 do not, and the file no longer parses as GGUF. salvage_gguf() walks
-// the GGUF structure over the damaged bytes and rebuilds a metadata-only GGUF:
+// Test-only repair of the shared vocabulary files (../shared/data/tokenizer/*.gguf), the one
+// implementation (the tokenizer tests call it in memory; the Python reference runs it through the
+// vocab_salvage tool). The files reached this machine damaged: every byte sequence that was not
+// valid UTF-8 was replaced by U+FFFD (EF BF BD), as a text decoder with errors='replace' does.
+// Strings (keys, tokens, merges) survive; numbers with a byte >= 0x80 do not, and the file no
+// longer parses as GGUF. salvage_gguf() walks the GGUF structure over the damaged bytes and rebuilds
+// the original metadata-only GGUF:
 // - a damaged string length is the candidate value after which the next strings parse (at most
 //   4096 bytes, valid UTF-8 without NUL, four strings deep); a damaged string-array count is the
 //   number of strings up to the next "tokenizer."/"general." key, and must re-damage into the
 //   damaged bytes (a U+FFFD may stand for up to 3 bytes: a lead byte and its continuations);
-// - a damaged token-id scalar (bos_token_id = 50256 = 50 C4 00 00) is dropped, so the defaults
-//   apply (the test vectors never add BOS/EOS);
 // - a damaged numeric-array count is the token count, when that re-damages into the damaged bytes;
 // - float arrays (SentencePiece scores) are rebuilt from the values SentencePiece's BPE trainer
 //   and llama.cpp's converter give: each score is 0, -1000, -10000, -1e9 or -(id - k) with one k
-//   for the whole array, found by depth-first search; the rebuilt bytes must re-damage into
-//   exactly the damaged bytes, or salvage fails;
-// - other damaged numbers (hyper-parameters) get 0x80 bytes: the tokenizer does not read them.
-// Anything it cannot rebuild is reported in `why` and nothing is returned.
+//   for the whole array, found by depth-first search;
+// - a damaged scalar takes, among the values whose damaged form is the bytes present and after
+//   which a key follows, the one a rule picks (each choice is listed in `notes`): a token id, the
+//   special token whose text names its role ("bos" -> "<s>", "begin..."); {arch}.vocab_size, the
+//   token count; a float, the shortest decimal form (1e-05); another integer, the most trailing
+//   zero bits.
+// The rebuilt file must re-damage into exactly the damaged bytes, or salvage fails; anything it
+// cannot rebuild is reported in `why` and nothing is returned.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "anvil/text/utf8.h"
+#include "engine/vocab_salvage_scalars.h"
 
 namespace anvil::testing {
 
 namespace salvage_detail {
-
-constexpr std::string_view kFffd = "\xEF\xBF\xBD";
-
-// What a decoder with errors='replace' turns `bytes` into (valid UTF-8 stays as it is).
-inline std::string redamage(std::string_view bytes) {
-  std::string out;
-  for (size_t pos = 0; pos < bytes.size();) {
-    const size_t start = pos;
-    const char32_t cp = text::decode_utf8(bytes, pos);
-    if (cp == text::kReplacementChar && bytes.substr(start, 3) != kFffd) {
-      out += kFffd;
-    } else {
-      out.append(bytes.substr(start, pos - start));
-    }
-  }
-  return out;
-}
 
 class Salvager {
  public:
@@ -63,29 +56,24 @@ class Salvager {
     if (!fixed(4, b, unknown) || any(unknown, 4)) return fail("damaged version");
     if (!fixed(8, b, unknown) || any(unknown, 8) || u64(b) != 0) return fail("tensors present or damaged count");
     if (!fixed(8, b, unknown) || any(unknown, 8)) return fail("damaged key count");
-    const uint64_t n_kv = u64(b);
-    std::string kvs;
-    uint64_t kept = 0;
-    for (uint64_t i = 0; i < n_kv; ++i) {
+    std::string out(d_.substr(0, 24));
+    out.reserve(d_.size());
+    for (uint64_t i = 0, n_kv = u64(b); i < n_kv; ++i) {
       std::string key;
       if (!string_value(key)) return fail("damaged key " + std::to_string(i));
       if (!fixed(4, b, unknown) || any(unknown, 4)) return fail("damaged type of " + key);
       const uint32_t type = static_cast<uint32_t>(u64(b, 4));
-      std::string value;
-      bool drop = false;
-      if (!value_of(key, type, value, drop)) return fail("cannot rebuild '" + key + "': " + detail_);
-      if (drop) continue;
-      put_string(kvs, key);
-      put(kvs, type, 4);
-      kvs += value;
-      ++kept;
+      put_string(out, key);
+      put(out, type, 4);
+      if (!value_of(key, type, out)) return fail("cannot rebuild '" + key + "': " + detail_);
     }
-    std::string out = "GGUF";
-    out.append(d_.substr(4, 4));
-    put(out, 0, 8);
-    put(out, kept, 8);
-    return out + kvs;
+    resolve_deferred(out);
+    if (redamaged_at(out, d_, 0) != d_.size()) return fail("the rebuilt file does not re-damage into the damaged bytes");
+    return out;
   }
+
+  // The choices the structure did not force: "key = value (rule)".
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   std::optional<std::string> fail(const std::string& m) {
@@ -201,7 +189,7 @@ class Salvager {
     return true;
   }
 
-  bool value_of(const std::string& key, uint32_t type, std::string& out, bool& drop) {
+  bool value_of(const std::string& key, uint32_t type, std::string& out) {
     uint8_t b[8], u[8];
     if (type == 8) {
       std::string s;
@@ -212,13 +200,63 @@ class Salvager {
     if (type == 9) return array_of(key, out);
     const size_t n = scalar_size(type);
     if (n == 0) return (detail_ = "unknown type " + std::to_string(type), false);
+    const size_t at = p_;
     if (!fixed(static_cast<int>(n), b, u)) return (detail_ = "truncated", false);
-    if (any(u, static_cast<int>(n)) && key.rfind("tokenizer.", 0) == 0) {
-      drop = true;  // a damaged token id: let the defaults apply
+    if (!any(u, static_cast<int>(n))) {
+      out.append(reinterpret_cast<const char*>(b), n);
       return true;
     }
-    for (size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(b[i]));
+    auto cands = scalar_candidates(d_, at, n, type, [this](size_t q) { return any_key_at(q); });
+    if (cands.empty()) return (detail_ = "no value re-damages into the damaged bytes before a key", false);
+    if (is_float_type(type)) {
+      order_float_candidates(cands, n);
+      p_ = cands.front().end;
+      out += scalar_bytes(cands.front().raw, n);
+      notes_.push_back(key + ": damaged float, the shortest decimal form of " + std::to_string(cands.size()) +
+                       " candidates");
+      return true;
+    }
+    // Integers are chosen once the vocabulary is known (token ids name special tokens).
+    p_ = cands.back().end;
+    deferred_.push_back({key, type, n, out.size(), std::move(cands)});
+    out.append(n, '\0');
     return true;
+  }
+
+  // Chooses the deferred integers (see the file comment) and writes them at their places in `out`.
+  void resolve_deferred(std::string& out) {
+    const VocabView vocab{n_tokens_ > 0 ? &tokens_ : nullptr, token_types_.empty() ? nullptr : &token_types_};
+    for (auto& d : deferred_) {
+      std::string rule = "the only candidate";
+      if (d.candidates.size() > 1) rule = order_int_candidates(d.key, d.type, d.size, d.candidates, vocab);
+      const uint64_t raw = d.candidates.front().raw;
+      out.replace(d.offset, d.size, scalar_bytes(raw, d.size));
+      const int64_t value = as_integer(raw, d.size, d.type);
+      notes_.push_back(d.key + " = " + std::to_string(value) + " (damaged; " + rule + ", of " +
+                       std::to_string(d.candidates.size()) + " candidates)");
+    }
+  }
+
+  // Whether a metadata key starts at damaged offset q: a u64 length below 128, a dotted snake_case
+  // name, then a value type <= 12.
+  bool any_key_at(size_t q) {
+    uint8_t b[8], u[8];
+    if (!fixed(8, b, u, &q) || any(u, 8)) return false;
+    const uint64_t len = u64(b);
+    if (len < 1 || len >= 128 || q + len + 4 > d_.size()) return false;
+    const std::string_view key = d_.substr(q, len);
+    bool dot = false;
+    for (size_t i = 0; i < key.size(); ++i) {
+      const char c = key[i];
+      const bool word = (c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') || c == '_'));
+      if (c == '.') {
+        if (i == 0 || i + 1 == key.size() || key[i - 1] == '.') return false;
+        dot = true;
+      } else if (!word) {
+        return false;
+      }
+    }
+    return dot && static_cast<uint8_t>(d_[q + len]) <= 12 && d_.substr(q + len + 1, 3) == std::string_view("\0\0\0", 3);
   }
 
   bool array_of(const std::string& key, std::string& out) {
@@ -262,7 +300,10 @@ class Salvager {
       }
       put(out, items.size(), 8);
       for (const auto& s : items) put_string(out, s);
-      if (key == "tokenizer.ggml.tokens") n_tokens_ = items.size();
+      if (key == "tokenizer.ggml.tokens") {
+        n_tokens_ = items.size();
+        tokens_ = std::move(items);
+      }
       return true;
     }
     uint64_t n = count;
@@ -284,6 +325,7 @@ class Salvager {
         return (detail_ = "damaged element " + std::to_string(i), false);
       }
       for (size_t k = 0; k < size; ++k) out.push_back(static_cast<char>(b[k]));
+      if (key == "tokenizer.ggml.token_type" && elem == 5) token_types_.push_back(static_cast<int32_t>(u64(b, 4)));
     }
     return true;
   }
@@ -370,6 +412,17 @@ class Salvager {
   std::string_view d_;
   size_t p_ = 0;
   uint64_t n_tokens_ = 0;
+  std::vector<std::string> tokens_;   // tokenizer.ggml.tokens, for choosing damaged token ids
+  std::vector<int32_t> token_types_;  // tokenizer.ggml.token_type
+  struct Deferred {
+    std::string key;
+    uint32_t type;
+    size_t size;    // of the value, bytes
+    size_t offset;  // of the value in the rebuilt file
+    std::vector<ScalarCandidate> candidates;
+  };
+  std::vector<Deferred> deferred_;
+  std::vector<std::string> notes_;
   std::string detail_;
   std::string* why_ = nullptr;
 };
@@ -377,8 +430,34 @@ class Salvager {
 }  // namespace salvage_detail
 
 // Rebuilds a metadata-only GGUF from a damaged one (see above); nullopt with `why` when it cannot.
-inline std::optional<std::string> salvage_gguf(std::string_view damaged, std::string* why) {
-  return salvage_detail::Salvager(damaged).run(why);
+// `notes` (when given) receives the choices the structure did not force.
+inline std::optional<std::string> salvage_gguf(std::string_view damaged, std::string* why,
+                                               std::vector<std::string>* notes = nullptr) {
+  salvage_detail::Salvager s(damaged);
+  auto out = s.run(why);
+  if (notes != nullptr) *notes = s.notes();
+  return out;
+}
+
+// A shared vocabulary file salvaged once per process (the tokenizer tests load each file in more
+// than one test): `bytes` as salvage_gguf gives them, or nullopt with `why`.
+struct SalvagedVocab {
+  std::optional<std::string> bytes;
+  std::string why;
+};
+inline const SalvagedVocab& salvaged_vocab_file(const std::filesystem::path& path) {
+  static std::mutex mu;
+  static std::map<std::filesystem::path, SalvagedVocab> done;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = done.find(path);
+  if (it == done.end()) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    SalvagedVocab v;
+    v.bytes = salvage_gguf(raw, &v.why);
+    it = done.emplace(path, std::move(v)).first;
+  }
+  return it->second;
 }
 
 }  // namespace anvil::testing
