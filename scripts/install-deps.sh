@@ -17,8 +17,9 @@ packages=(
   libopenblas-dev libhnswlib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test oracles: the PyTorch reference models (tests/engine/reference/) and NumPy quant oracles
-  python3-torch python3-numpy
+  # test oracles: the PyTorch reference models (tests/engine/reference/) and NumPy quant oracles;
+  # SentencePiece for the unigram tokenizer (tests/engine/reference/spm_oracle.py)
+  python3-torch python3-numpy python3-sentencepiece
 )
 
 missing=()

@@ -1,6 +1,7 @@
-// Text embeddings with a BERT-family model (bge-small/base/large GGUF files): each text becomes
-// [CLS] text [SEP], batches of texts run packed through the encoder, and the pooled vectors come
-// back L2-normalized. The rag layer wraps this behind its own Embedder interface.
+// Text embeddings with a BERT-family model (bge-small/base/large GGUF files, and XLM-RoBERTa ones
+// such as bge-m3): each text becomes [CLS] text [SEP] (XLM-R: <s> text </s>), batches of texts run
+// packed through the encoder, and the pooled vectors come back L2-normalized. The rag layer wraps
+// this behind its own Embedder interface.
 #pragma once
 
 #include <filesystem>
@@ -29,7 +30,7 @@ class Embedder {
   core::Result<std::vector<std::vector<float>>> embed_tokens(
       std::span<const std::vector<text::TokenId>> sequences) const;
 
-  // The tokens embed() runs for a text: [CLS] text [SEP].
+  // The tokens embed() runs for a text: [CLS] text [SEP] (the vocabulary's cls/bos and sep/eos).
   std::vector<text::TokenId> tokens_for(std::string_view text) const;
 
   int64_t dim() const { return runtime_->model().config().n_embd; }

@@ -24,19 +24,27 @@ core::Result<std::unique_ptr<Reranker>> Reranker::create(std::unique_ptr<Encoder
   return std::unique_ptr<Reranker>(new Reranker(std::move(runtime)));
 }
 
+PairFraming pair_framing(const text::TokenizerVocab& vocab) {
+  return vocab.model == "t5" ? PairFraming::kRoberta : PairFraming::kBert;
+}
+
 RerankPair Reranker::make_pair(std::span<const text::TokenId> query,
                                std::span<const text::TokenId> document) const {
   RerankPair pair;
-  pair.tokens.reserve(query.size() + document.size() + 3);
+  pair.tokens.reserve(query.size() + document.size() + 4);
   pair.tokens.push_back(runtime_->cls());
   pair.tokens.insert(pair.tokens.end(), query.begin(), query.end());
   pair.tokens.push_back(runtime_->sep());
+  // RoBERTa separates the two texts with </s></s> (llama.cpp: EOS then SEP, both </s>).
+  if (framing_ == PairFraming::kRoberta) pair.tokens.push_back(runtime_->sep());
   const size_t first_segment = pair.tokens.size();
   pair.tokens.insert(pair.tokens.end(), document.begin(), document.end());
   pair.tokens.push_back(runtime_->sep());
-  const int32_t second = runtime_->model().n_token_types() >= 2 ? 1 : 0;
+  const bool two_segments = framing_ == PairFraming::kBert && runtime_->model().n_token_types() >= 2;
   pair.segments.assign(pair.tokens.size(), 0);
-  for (size_t i = first_segment; i < pair.segments.size(); ++i) pair.segments[i] = second;
+  if (two_segments) {
+    for (size_t i = first_segment; i < pair.segments.size(); ++i) pair.segments[i] = 1;
+  }
   return pair;
 }
 
@@ -52,9 +60,9 @@ core::Result<std::vector<float>> Reranker::score(std::string_view query,
     if (n > max_tokens()) {
       return core::Status::invalid_argument(fmt::format(
           "documents[{}]: the query ({} tokens) and the document ({} tokens) make a pair of {} "
-          "tokens with [CLS] and two [SEP], the model's context holds {}; nothing is truncated: "
-          "split the document",
-          i, q.size(), d.size(), n, max_tokens()));
+          "tokens with {}, the model's context holds {}; nothing is truncated: split the document",
+          i, q.size(), d.size(), n,
+          framing_ == PairFraming::kRoberta ? "<s> and three </s>" : "[CLS] and two [SEP]", max_tokens()));
     }
   }
   return score_pairs(pairs);

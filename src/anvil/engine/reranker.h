@@ -1,7 +1,8 @@
 // Cross-encoder reranking with a BERT-family model carrying llama.cpp's classification head
-// (bert.pooling_type 4): each (query, document) pair runs as [CLS] query [SEP] document [SEP] and
-// gets one relevance score (a raw logit: higher is more relevant). The rag layer wraps this
-// behind its own Reranker interface.
+// (bert.pooling_type 4): each (query, document) pair runs as [CLS] query [SEP] document [SEP]
+// (BERT vocabularies) or <s> query </s></s> document </s> (XLM-RoBERTa's unigram vocabulary:
+// bge-reranker-base/-large/-v2-m3) and gets one relevance score (a raw logit: higher is more
+// relevant). The rag layer wraps this behind its own Reranker interface.
 #pragma once
 
 #include <filesystem>
@@ -15,6 +16,16 @@
 #include "anvil/engine/encoder_runtime.h"
 
 namespace anvil::engine {
+
+// How a (query, document) pair is framed, as llama.cpp frames rerank inputs (BOS q EOS SEP d EOS,
+// which for BERT's WordPiece vocabularies is [CLS] q [SEP] d [SEP]).
+enum class PairFraming {
+  kBert,     // [CLS] q [SEP] d [SEP]; segment 1 after the first [SEP] when the model has 2 types
+  kRoberta,  // <s> q </s></s> d </s>; segment 0 throughout (XLM-R has one token type)
+};
+// kRoberta for the t5 (unigram) vocabularies llama.cpp's converter writes for XLM-RoBERTa, else
+// kBert.
+PairFraming pair_framing(const text::TokenizerVocab& vocab);
 
 // A pair as the encoder sees it: token ids and their segment (token type) ids.
 struct RerankPair {
@@ -37,17 +48,21 @@ class Reranker {
   // The same for pairs already built (parity tests).
   core::Result<std::vector<float>> score_pairs(std::span<const RerankPair> pairs) const;
 
-  // [CLS] query [SEP] document [SEP]; segment 0 up to and including the first [SEP], 1 after it
-  // when the model has two or more token types (else 0 throughout).
+  // The pair as framing() says: [CLS] query [SEP] document [SEP] with segment 0 up to and
+  // including the first [SEP] and 1 after it when the model has two or more token types (else 0
+  // throughout); or <s> query </s></s> document </s>, all segment 0.
   RerankPair make_pair(std::span<const text::TokenId> query,
                        std::span<const text::TokenId> document) const;
+  PairFraming framing() const { return framing_; }
 
   int64_t max_tokens() const { return runtime_->model().config().n_ctx; }
   const EncoderRuntime& runtime() const { return *runtime_; }
 
  private:
-  explicit Reranker(std::unique_ptr<EncoderRuntime> runtime) : runtime_(std::move(runtime)) {}
+  explicit Reranker(std::unique_ptr<EncoderRuntime> runtime)
+      : runtime_(std::move(runtime)), framing_(pair_framing(runtime_->tokenizer().vocab())) {}
   std::unique_ptr<EncoderRuntime> runtime_;
+  PairFraming framing_;
 };
 
 }  // namespace anvil::engine

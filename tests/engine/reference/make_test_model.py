@@ -1,6 +1,7 @@
 """Writes synthetic GGUF models: random (seeded) weights of real architectures' shapes, with the real
-vocabularies of ../shared/data/tokenizer/, so that Anvil's engine and the PyTorch reference can be
-compared on files laid out exactly as llama.cpp's converter lays them out. Contract: docs/MODELS.md.
+vocabularies of ../shared/data/tokenizer/ (or, for XLM-RoBERTa, a small SentencePiece unigram
+vocabulary built here), so that Anvil's engine and the PyTorch reference can be compared on files
+laid out exactly as llama.cpp's converter lays them out. Contract: docs/MODELS.md.
 
     /usr/bin/python3 make_test_model.py --preset tiny-llama --out m.gguf [--type f16] [--seed 3]
 """
@@ -63,6 +64,7 @@ class Spec:
     chatml: bool = False           # add <|im_start|>/<|im_end|> and Qwen's template
     vocab_size: Optional[int] = None  # pad the token list to this many entries
     out_scale: float = 3.0         # untied output projection: std = out_scale / sqrt(n_embd)
+    xlmr: bool = False             # bert with XLM-R's unigram ("t5") vocabulary and one token type
 
 
 PRESETS = {
@@ -76,6 +78,10 @@ PRESETS = {
     "qwen2.5-0.5b": Spec("qwen2", 24, 896, 14, 4864, 32768, "ggml-vocab-gpt-2.gguf", kv_heads=2,
                          tied=True, rope_base=1e6, eps=1e-6, chatml=True, vocab_size=151936),
     "bge-small": Spec("bert", 12, 384, 12, 1536, 512, "ggml-vocab-bert-bge.gguf", pooling="mean"),
+    # bge-m3 (CLS pooling) and bge-reranker-v2-m3 shapes in small: XLM-RoBERTa as llama.cpp's
+    # converter writes it (arch bert, tokenizer t5, position rows already past padding_idx + 1).
+    "tiny-xlmr": Spec("bert", 2, 64, 4, 128, 128, "", pooling="cls", eps=1e-5, xlmr=True),
+    "tiny-xlmr-reranker": Spec("bert", 2, 64, 4, 128, 128, "", pooling="rank", eps=1e-5, xlmr=True),
 }
 
 
@@ -91,9 +97,78 @@ def _resolve_vocab(name: str) -> str:
 
 
 # -- vocabulary ---------------------------------------------------------------------------------
+# XLM-R's four special tokens lead, as the converter realigns them; then the pieces. Words carry
+# the "▁" of a preceding space; scores are seeded log probabilities (continuous, so no two
+# segmentations tie).
+_XLMR_WORDS = ("the of and to in is for a how do I what replace mechanical seal seals centrifugal "
+               "pump pumps bearing bearings noise increased after operating hours hello world "
+               "cat sat on mat leak leaks motor shaft oil water pressure high low check".split())
+_XLMR_SUFFIXES = ["s", "ing", "ed", "er", "al", "ly", "tion"]
+_XLMR_CJK = ["中", "文", "中文", "你", "好", "你好", "泵", "密", "封", "密封", "轴", "承", "轴承", "的"]
+_XLMR_EMOJI = ["😀", "👍", "🔧"]
+# Normalization rules (a few of nmt_nfkc's kinds): control whitespace and U+3000 to a space,
+# fullwidth ASCII to ASCII, ligatures and the ellipsis spelled out, a decomposed é composed, the
+# zero-width space deleted.
+_XLMR_RULES = {
+    **{c.encode(): b" " for c in "\t\n\r\u3000\u00a0"},
+    **{chr(0xFF01 + i).encode(): chr(0x21 + i).encode() for i in range(0x5E)},
+    "\ufb01".encode(): b"fi", "\ufb02".encode(): b"fl", "\u2026".encode(): b"...",
+    "e\u0301".encode(): "\u00e9".encode(), "\u200b".encode(): b"",
+}
+
+
+def xlmr_vocab_kv(seed: int = 7) -> dict:
+    import ugm  # noqa: PLC0415
+
+    sp = "\u2581"
+    pieces = [sp]
+    pieces += [chr(c) for c in range(0x21, 0x7F)]                       # every printable ASCII
+    pieces += [sp + chr(c) for c in range(ord("a"), ord("z") + 1)]
+    pieces += ["é", sp + "é"]
+    pieces += [sp + w for w in _XLMR_WORDS] + [w for w in _XLMR_WORDS if len(w) > 2]
+    pieces += _XLMR_SUFFIXES + _XLMR_CJK + [sp + "中", sp + "你"] + _XLMR_EMOJI
+    seen, unique = set(), []
+    for p in pieces:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    rng = np.random.default_rng(seed)
+    # Longer pieces are likelier (a word beats its letters); the jitter keeps every score distinct.
+    scores = [float(np.float32(-2.0 - 6.0 / len(p) - rng.random())) for p in unique]
+    tokens = ["<s>", "<pad>", "</s>", "<unk>"] + unique
+    scores = [0.0, 0.0, 0.0, 0.0] + scores
+    types = [_CONTROL, _CONTROL, _CONTROL, 2] + [1] * len(unique)
+    # The converter pads to the model's vocab_size with "[PAD<id>]" UNUSED tokens of score -10000.
+    tokens.append(f"[PAD{len(tokens)}]")
+    scores.append(-10000.0)
+    types.append(_UNUSED)
+    return {
+        "tokenizer.ggml.model": g.string("t5"),
+        "tokenizer.ggml.pre": g.string("default"),
+        "tokenizer.ggml.tokens": g.array(g.STRING, tokens),
+        "tokenizer.ggml.scores": g.array(g.FLOAT32, scores),
+        "tokenizer.ggml.token_type": g.array(g.INT32, types),
+        "tokenizer.ggml.add_space_prefix": g.boolean(True),
+        "tokenizer.ggml.token_type_count": g.u32(1),
+        "tokenizer.ggml.remove_extra_whitespaces": g.boolean(True),
+        "tokenizer.ggml.precompiled_charsmap": g.array(g.UINT8, np.frombuffer(
+            ugm.build_charsmap(_XLMR_RULES), dtype=np.uint8)),
+        "tokenizer.ggml.bos_token_id": g.u32(0),
+        "tokenizer.ggml.eos_token_id": g.u32(2),
+        "tokenizer.ggml.unknown_token_id": g.u32(3),
+        "tokenizer.ggml.seperator_token_id": g.u32(2),
+        "tokenizer.ggml.padding_token_id": g.u32(1),
+        "tokenizer.ggml.cls_token_id": g.u32(0),
+        "tokenizer.ggml.add_bos_token": g.boolean(True),
+        "tokenizer.ggml.add_eos_token": g.boolean(True),
+    }
+
+
 def load_vocab_kv(spec: Spec) -> dict:
     """The tokenizer.* metadata for the model: copied from the vocab file (repaired first when the
     file is the damaged shared copy, see vocab_repair.py), then extended as the spec asks."""
+    if spec.xlmr:
+        return xlmr_vocab_kv()
     import vocab_repair  # noqa: PLC0415
 
     reader = vocab_repair.open_vocab(_resolve_vocab(spec.vocab_file),
@@ -236,9 +311,11 @@ def build(spec: Spec, wtype: int, seed: int, name: str) -> g.GGUFWriter:
 
     d, f = s.embd, s.ffn
     if a == "bert":
-        n_types = 2
+        n_types = 1 if s.xlmr else 2   # XLM-R: type_vocab_size 1
         m._add("token_embd.weight", (n_vocab, d), 1.0)
-        # llama.cpp keeps position and token-type embeddings in F32 whatever the file type.
+        # llama.cpp keeps position and token-type embeddings in F32 whatever the file type. XLM-R's
+        # rows start at padding_idx + 1 = 2 in PyTorch; the converter drops the first two, so
+        # row p here is position p, as for BERT.
         m._add("token_types.weight", (n_types, d), 1.0, f32=True)
         m._add("position_embd.weight", (s.ctx, d), 1.0, f32=True)
         m.norm("token_embd_norm", bias=True)

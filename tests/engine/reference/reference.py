@@ -7,6 +7,7 @@ oracle of the C++ parity tests, so it shares no code with the engine.
     /usr/bin/python3 reference.py embed    --model e.gguf --tokens "101,7,102;101,8,9,102" --out x.f32
     /usr/bin/python3 reference.py rerank   --model r.gguf --pairs "7,8|9,10;7|11" --out x.f32
     /usr/bin/python3 reference.py hidden   --model m.gguf --tokens 1,2,3 --layers 1 --out x.f32
+    /usr/bin/python3 reference.py tokenize --model x.gguf --texts-file hex.txt --out ids.txt
     /usr/bin/python3 reference.py selftest
 
 Outputs are raw little-endian float32, row-major, no header (layouts in docs/MODELS.md).
@@ -246,6 +247,11 @@ def special_id(m: Model, role: str, fallback: str) -> int:
 
 
 def pair_sequence(m: Model, query: list, doc: list) -> list:
+    if m.meta.get("tokenizer.ggml.model") == "t5":
+        # llama.cpp's rerank framing, BOS q EOS SEP d EOS: for XLM-R <s> q </s></s> d </s>.
+        bos, eos = special_id(m, "bos", "cls"), special_id(m, "eos", "seperator")
+        sep = special_id(m, "seperator", "eos")
+        return [bos] + list(query) + [eos, sep] + list(doc) + [eos]
     cls, sep = special_id(m, "cls", "bos"), special_id(m, "seperator", "eos")
     return [cls] + list(query) + [sep] + list(doc) + [sep]
 
@@ -321,6 +327,18 @@ def cmd_rerank(m: Model, a) -> None:
     write_f32(a.out, [rank_score(m, s) for s in seqs])
 
 
+def cmd_tokenize(path: str, a) -> None:
+    """One line of comma-separated ids (no special tokens) per line of the texts file, whose lines
+    are the texts' UTF-8 bytes in hex (so any byte, newlines and invalid UTF-8 included, passes)."""
+    import ugm  # noqa: PLC0415
+
+    tok = ugm.Unigram.from_gguf(g.GGUFReader(path))
+    with open(a.texts_file) as f, open(a.out, "w") as out:
+        for line in f.read().splitlines():
+            text = bytes.fromhex(line).decode("utf-8", "surrogateescape")
+            out.write(",".join(str(t) for t in tok.encode(text)) + "\n")
+
+
 def main(argv: Optional[list] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -344,11 +362,18 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--tokens", required=True)
     p.add_argument("--layers", type=int, help="default: all")
     p.add_argument("--pair-segments", action="store_true", help="bert: segment ids of a pair")
+    p = sub.add_parser("tokenize", help="t5 (unigram) vocabularies: text -> ids (ugm.py)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--texts-file", required=True)
+    p.add_argument("--out", required=True)
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     if a.cmd == "selftest":
         import reference_selftest  # noqa: PLC0415
         return reference_selftest.run()
+    if a.cmd == "tokenize":
+        cmd_tokenize(a.model, a)
+        return 0
     m = load(a.model, torch.float64 if a.dtype == "float64" else torch.float32)
     want = {"logits": ("llama", "qwen2"), "generate": ("llama", "qwen2"), "embed": ("bert",),
             "rerank": ("bert",), "hidden": ("llama", "qwen2", "bert")}[a.cmd]
