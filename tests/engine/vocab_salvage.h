@@ -68,7 +68,9 @@ class Salvager {
       if (!value_of(key, type, out)) return fail("cannot rebuild '" + key + "': " + detail_);
     }
     resolve_deferred(out);
-    if (redamaged_at(out, d_, 0) != d_.size()) return fail("the rebuilt file does not re-damage into the damaged bytes");
+    if (redamaged_at(out, d_, 0) != d_.size()) {
+      return fail("the rebuilt file does not re-damage into the damaged bytes");
+    }
     return out;
   }
 

@@ -233,7 +233,8 @@ inline std::string order_int_candidates(std::string_view key, uint32_t type, siz
     };
     const std::string_view name = key.substr(key.rfind('.') + 1);
     const std::string_view role = name.substr(0, name.size() - kIdSuffix.size());
-    static const std::vector<std::string_view> kEnd = {"end_of_sentence", "end\xE2\x96\x81of\xE2\x96\x81sentence", "eos",
+    static const std::vector<std::string_view> kEnd = {"end_of_sentence",
+                                                       "end\xE2\x96\x81of\xE2\x96\x81sentence", "eos",
                                                        "</s>", "endoftext", "end"};
     std::vector<std::string_view> hints;
     if (role == "bos") hints = {"begin", "bos", "<s>", "start"};
@@ -254,9 +255,10 @@ inline std::string order_int_candidates(std::string_view key, uint32_t type, siz
       }
       return hints.size();
     };
-    std::stable_partition(c.begin(), c.end(), [&](const ScalarCandidate& x) { return special(value(x)); });
-    const auto n_special = std::count_if(c.begin(), c.end(), [&](const ScalarCandidate& x) { return special(value(x)); });
-    std::stable_sort(c.begin(), c.begin() + n_special, [&](const ScalarCandidate& a, const ScalarCandidate& b) {
+    // Special tokens first, best-named first; then the others, in increasing value.
+    const auto others =
+        std::stable_partition(c.begin(), c.end(), [&](const ScalarCandidate& x) { return special(value(x)); });
+    std::stable_sort(c.begin(), others, [&](const ScalarCandidate& a, const ScalarCandidate& b) {
       return rank(value(a)) < rank(value(b));
     });
     return "the special token whose text names its role";
@@ -267,7 +269,8 @@ inline std::string order_int_candidates(std::string_view key, uint32_t type, siz
     return "the token count";
   }
   auto zeros = [&](const ScalarCandidate& x) { return x.raw == 0 ? 64 : std::countr_zero(x.raw); };
-  std::stable_sort(c.begin(), c.end(), [&](const ScalarCandidate& a, const ScalarCandidate& b) { return zeros(a) > zeros(b); });
+  std::stable_sort(c.begin(), c.end(),
+                   [&](const ScalarCandidate& a, const ScalarCandidate& b) { return zeros(a) > zeros(b); });
   return "the most trailing zero bits";
 }
 
