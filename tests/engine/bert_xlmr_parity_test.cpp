@@ -254,6 +254,14 @@ TEST(XlmrParity, RerankScoresOfTexts) {
   }
   std::printf("[ parity   ] tiny-xlmr-reranker: max abs score diff %.3g\n", worst);
   EXPECT_GT(std::fabs((*want)[0] - (*want)[1]), 1e-3);  // scores differ: a constant could not pass
+
+  // A pair past the context (128) is refused, and the message counts XLM-R's four special tokens.
+  std::string long_doc;
+  for (int i = 0; i < 130; ++i) long_doc += "seal ";
+  const std::vector<std::string> too_long = {long_doc};
+  const auto err = (*r)->score(query, too_long).status();
+  EXPECT_NE(err.message().find("with <s> and three </s>, the model's context holds 128"), std::string::npos)
+      << err.message();
 }
 
 }  // namespace

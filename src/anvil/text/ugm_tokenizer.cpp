@@ -64,8 +64,7 @@ UgmTokenizer::UgmTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids, P
   float min_score = FLT_MAX;
   for (TokenId id = 0; id < n_vocab(); ++id) {
     const TokenType t = token_type(id);
-    const float s = static_cast<size_t>(id) < vocab_.scores.size() ? vocab_.scores[id] : 0.0f;
-    if (t == TokenType::kNormal) min_score = std::min(min_score, s);
+    if (t == TokenType::kNormal) min_score = std::min(min_score, piece_score(id));
     if (t == TokenType::kNormal || t == TokenType::kUserDefined || t == TokenType::kUnused) {
       pieces.emplace_back(vocab_.tokens[id], id);
     }
@@ -73,6 +72,12 @@ UgmTokenizer::UgmTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids, P
   pieces_.build(std::move(pieces));
   // As llama.cpp: with no normal token at all the minimum stays FLT_MAX (unknowns then win).
   unknown_score_ = min_score - kUnknownPenalty;
+}
+
+float UgmTokenizer::piece_score(TokenId id) const {
+  // User-defined tokens score 0: above every normal token (log probabilities are negative).
+  if (token_type(id) == TokenType::kUserDefined) return 0.0f;
+  return static_cast<size_t>(id) < vocab_.scores.size() ? vocab_.scores[id] : 0.0f;
 }
 
 std::string UgmTokenizer::normalize(std::string_view text) const {
@@ -147,10 +152,7 @@ void UgmTokenizer::encode_text(std::string_view text, bool /*after_special*/, st
       const TokenId id = pieces_.value(node);
       if (id < 0) continue;
       if (end - pos == cp_len) covers_code_point = true;
-      // User-defined tokens score 0: above every normal token (log probabilities are negative).
-      const double s = base + (token_type(id) == TokenType::kUserDefined
-                                   ? 0.0
-                                   : (static_cast<size_t>(id) < vocab_.scores.size() ? vocab_.scores[id] : 0.0f));
+      const double s = base + piece_score(id);
       if (s > best[end].score) best[end] = {id, pos, static_cast<float>(s)};
     }
     if (!covers_code_point) {

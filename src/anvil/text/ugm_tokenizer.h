@@ -35,6 +35,7 @@ class UgmTokenizer final : public VocabTokenizer {
 
  private:
   UgmTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids, PrecompiledCharsmap charsmap);
+  float piece_score(TokenId id) const;  // the Viterbi's score of a token (user-defined: 0)
 
   PrecompiledCharsmap charsmap_;
   PieceTrie pieces_;  // normal, user-defined and unused tokens, as llama.cpp's token matcher
