@@ -273,11 +273,34 @@ def test_encoders(d: str) -> None:
         check(abs(swapped - got) > 1e-6, "tiny-reranker: segment ids and order matter")
 
 
+def test_unigram(d: str) -> None:
+    """XLM-R's unigram vocabulary through the GGUF writer and reader: the charsmap rules apply and
+    the segmentations are the ones worked out by hand; pairs are framed <s> q </s></s> d </s>."""
+    import ugm  # noqa: PLC0415
+
+    check(ugm.selftest() == 0, "ugm.py: its own hand-made cases")
+    path = make_model(d, "tiny-xlmr-reranker")
+    r = ref.load(path)
+    tok = ugm.Unigram.from_gguf(g.GGUFReader(path))
+    ids = {t.decode(): i for i, t in enumerate(tok.tokens)}
+    sp = "\u2581"
+    check(tok.encode("pump seal") == [ids[sp + "pump"], ids[sp + "seal"]], "xlmr: whole words win")
+    check(tok.encode("\uff50\uff55\uff4d\uff50\u3000\u3000seal\n") == tok.encode("pump seal"),
+          "xlmr: fullwidth letters, U+3000 and a newline are normalized, spaces merged")
+    check(tok.encode("\u6cf5\u7684\u5bc6\u5c01") == [ids[sp], ids["泵"], ids["的"], ids["密封"]],
+          "xlmr: CJK words from the vocabulary")
+    check(tok.encode("\u0416\u0416 a") == [ids[sp], 3, ids[sp + "a"]], "xlmr: an unknown run is one <unk>")
+    check(ref.pair_sequence(r, [10, 11], [12]) == [0, 10, 11, 2, 2, 12, 2] and
+          ref.segments_for(r, [0, 10, 2, 2, 12, 2]) == [0] * 6,
+          "xlmr: <s> q </s></s> d </s>, one segment")
+
+
 def run() -> int:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="anvil-ref-selftest-") as d:
         test_gguf_roundtrip(d)
         test_decoders(d)
         test_encoders(d)
+        test_unigram(d)
     print(f"{len(_failures)} failure(s)" if _failures else "all reference self-checks passed")
     return 1 if _failures else 0
