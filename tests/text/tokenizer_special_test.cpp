@@ -160,8 +160,8 @@ TEST(TokenizerVocabChecks, ExactMessages) {
   EXPECT_EQ(err(v), "add_bos is set but there is no bos token");
   v.add_bos = false;
   v.model = "rwkv";
-  EXPECT_EQ(err(v), "unknown tokenizer model 'rwkv': expected llama (SentencePiece), gpt2 (byte-level BPE) or bert "
-                    "(WordPiece)");
+  EXPECT_EQ(err(v), "unknown tokenizer model 'rwkv': expected llama (SentencePiece), gpt2 (byte-level BPE), bert "
+                    "(WordPiece) or t5 (SentencePiece unigram)");
   v.model = "bert";
   v.add_sep = true;
   EXPECT_EQ(err(v), "add_sep is set but there is no sep token");
