@@ -3,13 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
 
-using testing::load_error;
 using testing::load_ok;
 
 TEST(CsvLoader, OneDocumentPerRowWithDefaultMapping) {
@@ -98,60 +96,52 @@ TEST(CsvLoader, TsvBlankLinesAndLongTextLeftOutOfMetadata) {
 }
 
 TEST(CsvLoader, MalformedRowsFailOrAreSkipped) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("bad.csv",
-                        "a,b\n"
-                        "1,one\n"
-                        "2,two,extra\n"
-                        "\"3\"x,three\n"
-                        "4,four\n");
-  EXPECT_EQ(load_error(path), path.string() + ": line 3: expected 2 fields (as in the header), found 3");
+  testing::LoaderFiles files;
+  const std::string csv =
+      "a,b\n"
+      "1,one\n"
+      "2,two,extra\n"
+      "\"3\"x,three\n"
+      "4,four\n";
+  EXPECT_EQ(files.error("bad.csv", csv), "bad.csv: line 3: expected 2 fields (as in the header), found 3");
 
-  LoaderOptions skip;
-  skip.bad_records = BadRecordPolicy::kSkip;
   std::vector<std::string> reported;
-  skip.on_bad_record = [&](const core::Status& s) { reported.push_back(s.message()); };
-  auto docs = load_ok(path, skip);
+  auto docs = files.load("bad.csv", csv, files.skipping(reported));
   ASSERT_EQ(docs.size(), 2u);
   EXPECT_EQ(docs[0].text(), "one");
   EXPECT_EQ(docs[1].text(), "four");
-  EXPECT_EQ(docs[1].info.source, path.string() + "#4");
+  EXPECT_EQ(files.relative(docs[1].info.source), "bad.csv#4");
   EXPECT_EQ(reported, (std::vector<std::string>{
-                          path.string() + ": line 3: expected 2 fields (as in the header), found 3",
-                          path.string() + ": line 4: field 1: expected ',' or end of line after a closing quote, found 'x'",
+                          "bad.csv: line 3: expected 2 fields (as in the header), found 3",
+                          "bad.csv: line 4: field 1: expected ',' or end of line after a closing quote, found 'x'",
                       }));
 }
 
 TEST(CsvLoader, FatalErrors) {
-  anvil::testing::TempDir dir;
-  auto open_quote = dir.write("q.csv", "a,b\n1,\"never closed\n2,x\n");
+  testing::LoaderFiles files;
   LoaderOptions skip;
   skip.bad_records = BadRecordPolicy::kSkip;
-  EXPECT_EQ(load_error(open_quote, skip),
-            open_quote.string() + ": line 2: unterminated quoted field: a '\"' in this record is never closed");
-  auto header_only = dir.write("h.csv", "a,b\n");
-  EXPECT_EQ(load_error(header_only), header_only.string() + ": contains no text (a header row but no data rows)");
-  auto bad_time = dir.write("t.csv", "when,text\nyesterday,x\n");
+  EXPECT_EQ(files.error("q.csv", "a,b\n1,\"never closed\n2,x\n", skip),
+            "q.csv: line 2: unterminated quoted field: a '\"' in this record is never closed");
+  EXPECT_EQ(files.error("h.csv", "a,b\n"), "h.csv: contains no text (a header row but no data rows)");
   LoaderOptions mapped;
   mapped.fields.timestamp_field = "when";
-  EXPECT_EQ(load_error(bad_time, mapped),
-            bad_time.string() +
-                ": line 2: field 'when': expected a date/time (ISO 8601, YYYY/MM/DD, YYYY年M月D日 or Unix seconds), "
-                "found \"yesterday\"");
+  EXPECT_EQ(files.error("t.csv", "when,text\nyesterday,x\n", mapped),
+            "t.csv: line 2: field 'when': expected a date/time (ISO 8601, YYYY/MM/DD, YYYY年M月D日 or Unix "
+            "seconds), found \"yesterday\"");
   LoaderOptions missing_id;
   missing_id.fields.id_field = "sku";
-  EXPECT_EQ(load_error(bad_time, missing_id), bad_time.string() + ": line 2: missing id field 'sku'");
-  auto long_row = dir.write("long.csv", "a\n\"" + std::string(2000, 'x') + "\n");
+  EXPECT_EQ(files.error("t.csv", "when,text\nyesterday,x\n", missing_id), "t.csv: line 2: missing id field 'sku'");
   LoaderOptions small;
   small.max_record_bytes = 1000;
-  EXPECT_EQ(load_error(long_row, small), long_row.string() + ": line 2: line longer than 1000 bytes (max_record_bytes)");
+  EXPECT_EQ(files.error("long.csv", "a\n\"" + std::string(2000, 'x') + "\n", small),
+            "long.csv: line 2: line longer than 1000 bytes (max_record_bytes)");
 }
 
 TEST(CsvLoader, AutoTimestampSkipsValuesThatAreNotTimes) {
-  anvil::testing::TempDir dir;
+  testing::LoaderFiles files;
   // "timestamp" holds no times here, so "date" (next in the default order) wins...
-  auto path = dir.write("d.csv", "timestamp,date,note\nn/a,2024年3月5日 08:30,x\nn/a,,y\n");
-  auto docs = load_ok(path);
+  auto docs = files.load("d.csv", "timestamp,date,note\nn/a,2024年3月5日 08:30,x\nn/a,,y\n");
   ASSERT_EQ(docs.size(), 2u);
   EXPECT_EQ(docs[0].meta("timestamp"), "2024-03-05T08:30:00Z");
   // ...and without any time the file's modification time is used.

@@ -2,8 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {

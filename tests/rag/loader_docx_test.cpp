@@ -5,8 +5,7 @@
 #include <gtest/gtest.h>
 #include <zip.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
@@ -109,24 +108,26 @@ TEST(DocxLoader, DetectedByContent) {
 }
 
 TEST(DocxLoader, Errors) {
-  anvil::testing::TempDir dir;
-  auto notzip = dir.write("broken.docx", "PK\x03\x04 but not really a zip file");
-  EXPECT_EQ(load_error(notzip), notzip.string() + ": not a readable DOCX: Not a zip archive");
-  auto nodoc = write_zip(dir, "nodoc.docx", {{"word/styles.xml", kStyles}});
-  EXPECT_EQ(load_error(nodoc), nodoc.string() + ": not a DOCX: the zip archive has no word/document.xml");
-  auto badxml = write_zip(dir, "badxml.docx", {{"word/document.xml", "<w:document><w:body><w:p>"}});
-  EXPECT_EQ(load_error(badxml), badxml.string() +
-                                    ": not a readable DOCX: word/document.xml: XML error at byte 24: Start-end tags mismatch");
-  auto empty = write_zip(dir, "empty.docx", {{"word/document.xml", document("")}});
-  EXPECT_EQ(load_error(empty), empty.string() + ": contains no text");
-  LoaderOptions small;
-  small.max_parsed_file_bytes = 100;
-  auto bomb = write_zip(dir, "bomb.docx", {{"word/document.xml", document(paragraph(std::string(5000, 'a')))}});
+  testing::LoaderFiles files;
+  EXPECT_EQ(files.error("broken.docx", "PK\x03\x04 but not really a zip file"),
+            "broken.docx: not a readable DOCX: Not a zip archive");
+  auto error = [&](const char* name, const std::vector<std::pair<std::string, std::string>>& entries,
+                   const LoaderOptions& options = {}) {
+    return files.relative(load_error(write_zip(files, name, entries), options));
+  };
+  EXPECT_EQ(error("nodoc.docx", {{"word/styles.xml", kStyles}}),
+            "nodoc.docx: not a DOCX: the zip archive has no word/document.xml");
+  EXPECT_EQ(error("badxml.docx", {{"word/document.xml", "<w:document><w:body><w:p>"}}),
+            "badxml.docx: not a readable DOCX: word/document.xml: XML error at byte 24: Start-end tags mismatch");
+  EXPECT_EQ(error("empty.docx", {{"word/document.xml", document("")}}), "empty.docx: contains no text");
+  const std::string expanded = document(paragraph(std::string(5000, 'a')));
+  auto bomb = write_zip(files, "bomb.docx", {{"word/document.xml", expanded}});
   ASSERT_LT(std::filesystem::file_size(bomb), 400u);  // compresses well
+  LoaderOptions small;
   small.max_parsed_file_bytes = 1000;
-  EXPECT_EQ(load_error(bomb, small), bomb.string() + ": word/document.xml expands to " +
-                                         std::to_string(document(paragraph(std::string(5000, 'a'))).size()) +
-                                         " bytes, above the 1000 bytes limit (max_parsed_file_bytes)");
+  EXPECT_EQ(files.relative(load_error(bomb, small)),
+            "bomb.docx: word/document.xml expands to " + std::to_string(expanded.size()) +
+                " bytes, above the 1000 bytes limit (max_parsed_file_bytes)");
 }
 
 }  // namespace

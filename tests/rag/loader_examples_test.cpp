@@ -7,8 +7,7 @@
 
 #include "anvil/rag/chunker.h"
 #include "anvil/text/estimated_token_counter.h"
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {

@@ -3,19 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
 
-using testing::load_error;
 using testing::load_ok;
 using Path = std::vector<std::string>;
 
 TEST(HtmlLoader, VisibleTextOnlyWithHeadings) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("page.html", R"(<!DOCTYPE html>
+  testing::LoaderFiles files;
+  auto docs = files.load("page.html", R"(<!DOCTYPE html>
 <html><head><title> Pump
   bulletin </title><style>p { color: red }</style><script>var secret = "tracking";</script></head>
 <body>
@@ -36,7 +34,6 @@ TEST(HtmlLoader, VisibleTextOnlyWithHeadings) {
 不得对人吹。</p>
 <script>document.write("more script")</script>
 </body></html>)");
-  auto docs = load_ok(path);
   ASSERT_EQ(docs.size(), 1u);
   const auto& d = docs[0];
   EXPECT_EQ(d.info.type, "html");
@@ -56,9 +53,8 @@ TEST(HtmlLoader, VisibleTextOnlyWithHeadings) {
 }
 
 TEST(HtmlLoader, TitleFallsBackToFirstH1AndFragmentsWork) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("frag.htm", "<h1>Only heading</h1><p>Text</p>");
-  auto docs = load_ok(path);
+  testing::LoaderFiles files;
+  auto docs = files.load("frag.htm", "<h1>Only heading</h1><p>Text</p>");
   EXPECT_EQ(docs[0].info.title, "Only heading");
   EXPECT_EQ(docs[0].text(), "Only heading\n\nText");
 }
@@ -71,22 +67,20 @@ TEST(HtmlLoader, DetectedByContentWithoutExtension) {
 }
 
 TEST(HtmlLoader, Errors) {
-  anvil::testing::TempDir dir;
-  auto scripts = dir.write("empty.html", "<html><head><title>T</title><script>x()</script></head><body> </body></html>");
-  EXPECT_EQ(load_error(scripts), scripts.string() + ": contains no visible text");
-  auto gbk = dir.write("gbk.html", "<meta charset=gbk><p>\xB1\xC3</p>");
-  EXPECT_EQ(load_error(gbk), gbk.string() +
-                                 ": invalid UTF-8 at byte 21 (line 1); expected UTF-8 text (convert legacy "
-                                 "encodings such as GBK or Latin-1 first)");
+  testing::LoaderFiles files;
+  EXPECT_EQ(files.error("empty.html", "<html><head><title>T</title><script>x()</script></head><body> </body></html>"),
+            "empty.html: contains no visible text");
+  EXPECT_EQ(files.error("gbk.html", "<meta charset=gbk><p>\xB1\xC3</p>"),
+            "gbk.html: invalid UTF-8 at byte 21 (line 1); expected UTF-8 text (convert legacy encodings such as "
+            "GBK or Latin-1 first)");
 }
 
 TEST(HtmlLoader, DeepNestingDoesNotOverflowTheStack) {
-  anvil::testing::TempDir dir;
+  testing::LoaderFiles files;
   std::string html;
   for (int i = 0; i < 20000; ++i) html += "<span>";
   html += "deep";
-  auto path = dir.write("deep.html", "<html><body>" + html + "</body></html>");
-  EXPECT_EQ(load_ok(path)[0].text(), "deep");
+  EXPECT_EQ(files.load("deep.html", "<html><body>" + html + "</body></html>")[0].text(), "deep");
 }
 
 }  // namespace

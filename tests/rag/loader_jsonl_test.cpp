@@ -4,13 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
 
-using testing::load_error;
 using testing::load_ok;
 
 TEST(JsonlLoader, OneDocumentPerRecordWithTypedMetadata) {
@@ -44,32 +42,28 @@ TEST(JsonlLoader, OneDocumentPerRecordWithTypedMetadata) {
 }
 
 TEST(JsonlLoader, BadRecordsNameTheLine) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("bad.jsonl",
-                        "{\"id\": 1, \"text\": \"ok\"}\n"
-                        "{\"id\": 2, \"text\": \"oops\",}\n"
-                        "[1, 2]\n"
-                        "{\"id\": 4, \"text\": \"fine\"}\n");
-  EXPECT_EQ(load_error(path), path.string() + ": line 2: invalid JSON at column 26: syntax error");
-  LoaderOptions skip;
-  skip.bad_records = BadRecordPolicy::kSkip;
+  testing::LoaderFiles files;
+  const std::string jsonl =
+      "{\"id\": 1, \"text\": \"ok\"}\n"
+      "{\"id\": 2, \"text\": \"oops\",}\n"
+      "[1, 2]\n"
+      "{\"id\": 4, \"text\": \"fine\"}\n";
+  EXPECT_EQ(files.error("bad.jsonl", jsonl), "bad.jsonl: line 2: invalid JSON at column 26: syntax error");
   std::vector<std::string> reported;
-  skip.on_bad_record = [&](const core::Status& s) { reported.push_back(s.message()); };
-  auto docs = load_ok(path, skip);
+  auto docs = files.load("bad.jsonl", jsonl, files.skipping(reported));
   ASSERT_EQ(docs.size(), 2u);
   EXPECT_EQ(docs[1].text(), "fine");
-  EXPECT_EQ(reported, (std::vector<std::string>{path.string() + ": line 2: invalid JSON at column 26: syntax error",
-                                                path.string() + ": line 3: expected a JSON object, found an array"}));
+  EXPECT_EQ(reported, (std::vector<std::string>{"bad.jsonl: line 2: invalid JSON at column 26: syntax error",
+                                                "bad.jsonl: line 3: expected a JSON object, found an array"}));
 }
 
 TEST(JsonlLoader, EncodingErrorsFailTheFileWhateverThePolicy) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("enc.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"\xB1\xC3\"}\n");
+  testing::LoaderFiles files;
   LoaderOptions skip;
   skip.bad_records = BadRecordPolicy::kSkip;
-  EXPECT_EQ(load_error(path, skip), path.string() +
-                                        ": invalid UTF-8 at byte 25 (line 2); expected UTF-8 text (convert legacy "
-                                        "encodings such as GBK or Latin-1 first)");
+  EXPECT_EQ(files.error("enc.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"\xB1\xC3\"}\n", skip),
+            "enc.jsonl: invalid UTF-8 at byte 25 (line 2); expected UTF-8 text (convert legacy encodings such as "
+            "GBK or Latin-1 first)");
 }
 
 TEST(BeirLoader, CorpusRecords) {
@@ -93,11 +87,11 @@ TEST(BeirLoader, CorpusRecords) {
 }
 
 TEST(BeirLoader, BadRecords) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("corpus.jsonl", "{\"_id\": \"1\", \"text\": \"a\"}\n{\"_id\": \"2\", \"text\": 5}\n");
+  testing::LoaderFiles files;
   LoaderOptions options;
   options.type = "beir";
-  EXPECT_EQ(load_error(path, options), path.string() + ": line 2: expected \"text\" (a string)");
+  EXPECT_EQ(files.error("corpus.jsonl", "{\"_id\": \"1\", \"text\": \"a\"}\n{\"_id\": \"2\", \"text\": 5}\n", options),
+            "corpus.jsonl: line 2: expected \"text\" (a string)");
 }
 
 TEST(BeirLoader, LoadsSciFactAndCmrc) {

@@ -3,30 +3,26 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
 
-using testing::load_error;
-using testing::load_ok;
 using Path = std::vector<std::string>;
 
 TEST(MarkdownLoader, SectionPerHeadingWithHeadingPaths) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("pump.md",
-                        "# Pump P-200\n"
-                        "Intro text.\n"
-                        "## Maintenance\n"
-                        "### Seals\n"
-                        "Replace the seal\nevery 8,000 hours.\n\n"
-                        "Use kit SK-200.\n"
-                        "### Bearings\n"
-                        "Grease them.\n"
-                        "## Troubleshooting\n"
-                        "| Symptom | Remedy |\n|---|---|\n| Leak | Replace seal |\n| Noise | Check &amp; align |\n");
-  auto docs = load_ok(path);
+  testing::LoaderFiles files;
+  auto docs = files.load("pump.md",
+                          "# Pump P-200\n"
+                          "Intro text.\n"
+                          "## Maintenance\n"
+                          "### Seals\n"
+                          "Replace the seal\nevery 8,000 hours.\n\n"
+                          "Use kit SK-200.\n"
+                          "### Bearings\n"
+                          "Grease them.\n"
+                          "## Troubleshooting\n"
+                          "| Symptom | Remedy |\n|---|---|\n| Leak | Replace seal |\n| Noise | Check &amp; align |\n");
   ASSERT_EQ(docs.size(), 1u);
   const auto& d = docs[0];
   EXPECT_EQ(d.info.type, "markdown");
@@ -44,19 +40,18 @@ TEST(MarkdownLoader, SectionPerHeadingWithHeadingPaths) {
 }
 
 TEST(MarkdownLoader, ListsCodeAndInlineMarkup) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("steps.md",
-                        "Steps:\n\n"
-                        "1. Open the **suction** valve.\n"
-                        "2. Prime the [pump](http://x).\n"
-                        "   - vent first\n"
-                        "3. Start.\n\n"
-                        "- bullet `code`\n\n"
-                        "```\nif (x)\n    y();\n```\n\n"
-                        "Line one  \nLine two\n\n"
-                        "<div>raw html</div>\n\n"
-                        "![seal diagram](seal.png) &copy; 2024 &#x6CF5;\n");
-  const std::string text = load_ok(path)[0].text();
+  testing::LoaderFiles files;
+  const std::string text = files.load("steps.md",
+                                      "Steps:\n\n"
+                                      "1. Open the **suction** valve.\n"
+                                      "2. Prime the [pump](http://x).\n"
+                                      "   - vent first\n"
+                                      "3. Start.\n\n"
+                                      "- bullet `code`\n\n"
+                                      "```\nif (x)\n    y();\n```\n\n"
+                                      "Line one  \nLine two\n\n"
+                                      "<div>raw html</div>\n\n"
+                                      "![seal diagram](seal.png) &copy; 2024 &#x6CF5;\n")[0].text();
   EXPECT_EQ(text,
             "Steps:\n\n"
             "1. Open the suction valve.\n"
@@ -70,58 +65,51 @@ TEST(MarkdownLoader, ListsCodeAndInlineMarkup) {
 }
 
 TEST(MarkdownLoader, ChineseWrappedLinesJoinWithoutSpaces) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("zh.md",
-                        "# 空压机手册\n\n"
-                        "空压机应安装在通风良好的机房内，\n环境温度为 2 至 40 °C。\n"
-                        "Mixed English\nlines get a space.\n");
-  auto docs = load_ok(path);
+  testing::LoaderFiles files;
+  auto docs = files.load("zh.md",
+                         "# 空压机手册\n\n"
+                         "空压机应安装在通风良好的机房内，\n环境温度为 2 至 40 °C。\n"
+                         "Mixed English\nlines get a space.\n");
   EXPECT_EQ(docs[0].info.title, "空压机手册");
   EXPECT_EQ(docs[0].text(),
             "空压机手册\n\n空压机应安装在通风良好的机房内，环境温度为 2 至 40 °C。 Mixed English lines get a space.");
 }
 
 TEST(MarkdownLoader, FrontMatterGivesTheTitle) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("fm.md", "---\ntitle: \"Seal guide\"\nauthor: x\n---\n## Step one\nDo it.\n");
-  auto docs = load_ok(path);
+  testing::LoaderFiles files;
+  auto docs = files.load("fm.md", "---\ntitle: \"Seal guide\"\nauthor: x\n---\n## Step one\nDo it.\n");
   EXPECT_EQ(docs[0].info.title, "Seal guide");
   EXPECT_EQ(docs[0].text(), "Step one\n\nDo it.");
   EXPECT_EQ(docs[0].sections[0].heading_path, (Path{"Step one"}));
 }
 
 TEST(MarkdownLoader, TextBeforeTheFirstHeadingHasNoPath) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("pre.md", "Preface.\n\n# Title\n\nBody.\n");
-  auto docs = load_ok(path);
+  testing::LoaderFiles files;
+  auto docs = files.load("pre.md", "Preface.\n\n# Title\n\nBody.\n");
   ASSERT_EQ(docs[0].sections.size(), 2u);
   EXPECT_TRUE(docs[0].sections[0].heading_path.empty());
   EXPECT_EQ(docs[0].sections[1].heading_path, (Path{"Title"}));
 }
 
 TEST(MarkdownLoader, Errors) {
-  anvil::testing::TempDir dir;
-  auto headings = dir.write("only.md", "# A\n## B\n");
-  EXPECT_EQ(load_error(headings), headings.string() + ": contains no text");
-  auto big = dir.write("big.md", std::string(2048, 'a'));
+  testing::LoaderFiles files;
+  EXPECT_EQ(files.error("only.md", "# A\n## B\n"), "only.md: contains no text");
   LoaderOptions options;
   options.max_parsed_file_bytes = 1024;
-  EXPECT_EQ(load_error(big, options),
-            big.string() + ": file is 2 KiB, above the 1 KiB limit for markdown files (max_parsed_file_bytes)");
-  auto bad = dir.write("bad.md", "# ok\n\xFF\n");
-  EXPECT_EQ(load_error(bad), bad.string() +
-                                 ": invalid UTF-8 at byte 5 (line 2); expected UTF-8 text (convert legacy "
-                                 "encodings such as GBK or Latin-1 first)");
+  EXPECT_EQ(files.error("big.md", std::string(2048, 'a'), options),
+            "big.md: file is 2 KiB, above the 1 KiB limit for markdown files (max_parsed_file_bytes)");
+  EXPECT_EQ(files.error("bad.md", "# ok\n\xFF\n"),
+            "bad.md: invalid UTF-8 at byte 5 (line 2); expected UTF-8 text (convert legacy encodings such as GBK "
+            "or Latin-1 first)");
 }
 
 TEST(MarkdownLoader, LongSectionsAreCutIntoContinuedSections) {
-  anvil::testing::TempDir dir;
+  testing::LoaderFiles files;
   std::string md = "# Big\n\n";
   for (int i = 0; i < 50; ++i) md += "Paragraph number " + std::to_string(i) + " of the big section.\n\n";
-  auto path = dir.write("big.md", md);
   LoaderOptions options;
   options.max_section_bytes = 300;
-  auto docs = load_ok(path, options);
+  auto docs = files.load("big.md", md, options);
   const auto& s = docs[0].sections;
   ASSERT_GT(s.size(), 3u);
   for (size_t i = 0; i < s.size(); ++i) {

@@ -4,8 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
@@ -63,14 +62,13 @@ TEST(PdfLoader, DetectedByContent) {
 }
 
 TEST(PdfLoader, Errors) {
-  anvil::testing::TempDir dir;
-  auto fake = dir.write("fake.pdf", "this is not a pdf at all");
-  EXPECT_EQ(load_error(fake), fake.string() + ": not a PDF: expected a %PDF- header in the first 1024 bytes");
-  auto corrupt = dir.write("corrupt.pdf", "%PDF-1.7\n\x01\x02 garbage without objects\n");
-  EXPECT_EQ(load_error(corrupt), corrupt.string() + ": not a readable PDF (poppler could not parse it)");
-  auto scanned = dir.write("scan.pdf", pdf_without_text());
-  EXPECT_EQ(load_error(scanned),
-            scanned.string() + ": no extractable text in 1 page (scanned images need OCR, which Anvil does not do)");
+  testing::LoaderFiles files;
+  EXPECT_EQ(files.error("fake.pdf", "this is not a pdf at all"),
+            "fake.pdf: not a PDF: expected a %PDF- header in the first 1024 bytes");
+  EXPECT_EQ(files.error("corrupt.pdf", "%PDF-1.7\n\x01\x02 garbage without objects\n"),
+            "corrupt.pdf: not a readable PDF (poppler could not parse it)");
+  EXPECT_EQ(files.error("scan.pdf", pdf_without_text()),
+            "scan.pdf: no extractable text in 1 page (scanned images need OCR, which Anvil does not do)");
   LoaderOptions small;
   small.max_parsed_file_bytes = 1024;
   EXPECT_EQ(load_error(example_pdf(), small),

@@ -2,8 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "loader_test_sink.h"
-#include "testing/temp_dir.h"
+#include "testing/loader_files.h"
 
 namespace anvil::rag {
 namespace {
@@ -91,45 +90,39 @@ TEST(TextLoader, ExtensionlessTextIsDetected) {
 }
 
 TEST(TextLoader, Errors) {
-  anvil::testing::TempDir dir;
-  auto empty = dir.write("empty.txt", "");
-  EXPECT_EQ(load_error(empty), empty.string() + ": file is empty");
-  auto blank = dir.write("blank.txt", " \n\n\t\n");
-  EXPECT_EQ(load_error(blank), blank.string() + ": contains no text (only whitespace)");
-  auto binary = dir.write("image.txt", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
-  EXPECT_EQ(load_error(binary), binary.string() + ": binary content (NUL byte at offset 8); expected UTF-8 text");
-  auto utf16 = dir.write("utf16.txt", std::string("\xFF\xFEh\0i\0", 6));
-  EXPECT_EQ(load_error(utf16), utf16.string() + ": UTF-16 text is not supported; expected UTF-8 (convert the file first)");
+  testing::LoaderFiles files;
+  EXPECT_EQ(files.error("empty.txt", ""), "empty.txt: file is empty");
+  EXPECT_EQ(files.error("blank.txt", " \n\n\t\n"), "blank.txt: contains no text (only whitespace)");
+  EXPECT_EQ(files.error("image.txt", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)),
+            "image.txt: binary content (NUL byte at offset 8); expected UTF-8 text");
+  EXPECT_EQ(files.error("utf16.txt", std::string("\xFF\xFEh\0i\0", 6)),
+            "utf16.txt: UTF-16 text is not supported; expected UTF-8 (convert the file first)");
   // "泵" in GBK is B1 C3: invalid UTF-8 on line 2.
-  auto gbk = dir.write("gbk.txt", "first line\nsecond \xB1\xC3 line\n");
-  EXPECT_EQ(load_error(gbk), gbk.string() +
-                                 ": invalid UTF-8 at byte 18 (line 2); expected UTF-8 text (convert legacy "
-                                 "encodings such as GBK or Latin-1 first)");
-  auto truncated = dir.write("cut.txt", "ends with half a character \xE6\xB3");
-  EXPECT_EQ(load_error(truncated),
-            truncated.string() + ": invalid UTF-8 at byte 27 (line 1): truncated sequence at end of file");
-  EXPECT_EQ(load_error(dir / "missing.txt"), (dir / "missing.txt").string() + ": cannot open: No such file or directory");
-  EXPECT_EQ(load_error(dir.path()), dir.path().string() + ": expected a regular file, found a directory");
+  EXPECT_EQ(files.error("gbk.txt", "first line\nsecond \xB1\xC3 line\n"),
+            "gbk.txt: invalid UTF-8 at byte 18 (line 2); expected UTF-8 text (convert legacy encodings such as "
+            "GBK or Latin-1 first)");
+  EXPECT_EQ(files.error("cut.txt", "ends with half a character \xE6\xB3"),
+            "cut.txt: invalid UTF-8 at byte 27 (line 1): truncated sequence at end of file");
+  EXPECT_EQ(files.relative(load_error(files / "missing.txt")), "missing.txt: cannot open: No such file or directory");
+  EXPECT_EQ(load_error(files.path()), files.path().string() + ": expected a regular file, found a directory");
 }
 
 TEST(TextLoader, InvalidUtf8FarIntoAStreamedFileNamesItsOffsetAndLine) {
-  anvil::testing::TempDir dir;
+  testing::LoaderFiles files;
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "0123456789\n";  // 220,000 bytes: several blocks
   const size_t offset = text.size();
   text += "bad \xC0\xAF here\n";
-  auto path = dir.write("big.txt", text);
-  EXPECT_EQ(load_error(path), path.string() + ": invalid UTF-8 at byte " + std::to_string(offset + 4) +
-                                  " (line 20001); expected UTF-8 text (convert legacy encodings such as GBK or "
-                                  "Latin-1 first)");
+  EXPECT_EQ(files.error("big.txt", text), "big.txt: invalid UTF-8 at byte " + std::to_string(offset + 4) +
+                                              " (line 20001); expected UTF-8 text (convert legacy encodings such "
+                                              "as GBK or Latin-1 first)");
 }
 
 TEST(TextLoader, ReservedExtraMetadataIsRejected) {
-  anvil::testing::TempDir dir;
-  auto path = dir.write("a.txt", "x");
+  testing::LoaderFiles files;
   LoaderOptions options;
   options.extra_metadata["source"] = "mine";
-  EXPECT_EQ(load_error(path, options),
+  EXPECT_EQ(files.error("a.txt", "x", options),
             "extra metadata key 'source' is reserved: type, source, title and timestamp are set by the loader");
 }
 

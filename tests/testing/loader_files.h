@@ -1,9 +1,11 @@
-// Test helper for the loader tests: a DocumentSink that keeps what it receives and checks the
-// begin/section/end protocol.
+// Test helper for the document loaders (tests/rag/loader_*_test.cpp): a DocumentSink that keeps
+// what it receives and checks the begin/section/end protocol, and a temporary folder whose files
+// are written and loaded in one call.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/serialize.hpp>
@@ -11,6 +13,7 @@
 
 #include "anvil/rag/document.h"
 #include "anvil/rag/loaders/loader.h"
+#include "testing/temp_dir.h"
 
 namespace anvil::rag::testing {
 
@@ -76,5 +79,33 @@ inline std::string load_error(const std::filesystem::path& path, const LoaderOpt
   EXPECT_FALSE(st.ok()) << "expected an error loading " << path;
   return st.message();
 }
+
+// A temporary folder of documents: each call writes a file and loads it.
+class LoaderFiles : public anvil::testing::TempDir {
+ public:
+  // Writes `content` to `name` and loads it; a load error fails the calling test.
+  std::vector<LoadedDocument> load(std::string_view name, std::string_view content,
+                                   const LoaderOptions& options = {}) const {
+    return load_ok(write(name, content), options);
+  }
+  // Writes `content` to `name` and loads it, which must fail: the message, with this folder left
+  // out of the paths it names ("bad.csv: line 3: ..."), so that golden messages read as written.
+  std::string error(std::string_view name, std::string_view content, const LoaderOptions& options = {}) const {
+    return relative(load_error(write(name, content), options));
+  }
+  // Options that skip bad records and keep each one's message (relative, as error() gives them).
+  LoaderOptions skipping(std::vector<std::string>& reported) const {
+    LoaderOptions options;
+    options.bad_records = BadRecordPolicy::kSkip;
+    options.on_bad_record = [this, &reported](const core::Status& s) { reported.push_back(relative(s.message())); };
+    return options;
+  }
+  // `message` with every "<this folder>/" removed.
+  std::string relative(std::string message) const {
+    const std::string prefix = (path() / "").string();
+    for (size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
+    return message;
+  }
+};
 
 }  // namespace anvil::rag::testing
