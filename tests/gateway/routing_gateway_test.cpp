@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/detached.hpp>
 #include <boost/json/parse.hpp>
 
 #include "gateway/route_fixtures.h"
@@ -268,6 +269,34 @@ TEST_F(RoutingGatewayTest, NothingAvailableSaysWhy) {
   EXPECT_EQ(r.failure->message,
             "no deployment of model 'chat' is available: 1 refused by an open circuit breaker");
   EXPECT_EQ(r.attempts, 0);
+}
+
+// A probe whose call is abandoned (its coroutine destroyed at shutdown) gives the probe back.
+TEST_F(RoutingGatewayTest, AbandonedProbeIsReleased) {
+  GatewayConfig c = base_config();
+  c.retry.max_attempts = 1;
+  c.breaker.consecutive_failures = 1;
+  c.deployments = {deployment("a")};
+  c.models = {model("chat", {"a"})};
+  build(c);
+  provider_.script("a", {http(500)});
+  ASSERT_FALSE(complete().ok());
+  clock_.advance(c.breaker.cooldown);
+  Step hang = ok();
+  hang.hang = true;
+  provider_.script("a", {hang});
+  {
+    boost::asio::io_context io;
+    boost::asio::co_spawn(io, gateway_->complete(Operation::kChatCompletions, chat_body(), context()),
+                          boost::asio::detached);
+    io.poll();  // the probe is in flight, waiting on the upstream
+    ASSERT_EQ(provider_.calls().size(), 2u);
+    EXPECT_EQ(gateway_->breakers().front().state, BreakerState::kHalfOpen);
+  }  // destroying the context destroys the suspended call
+  provider_.script("a", {ok()});
+  CallResult r = complete();
+  ASSERT_TRUE(r.ok());  // the next caller got the probe
+  EXPECT_EQ(gateway_->breakers().front().state, BreakerState::kClosed);
 }
 
 TEST_F(RoutingGatewayTest, StreamStartedIsNeitherRetriedNorMoved) {

@@ -11,8 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "anvil/gateway/monotonic_clock.h"
 #include "anvil/gateway/provider.h"
@@ -27,6 +31,7 @@ struct Step {
   Usage usage{.prompt_tokens = 10, .completion_tokens = 5, .cached_tokens = 0, .reported = true};
   std::vector<std::string> chunks = {R"({"n":1})", R"({"n":2})"};
   std::chrono::milliseconds latency{0};  // moves the clock
+  bool hang = false;  // never answers (waits on a timer an hour away)
 };
 
 inline Step ok(std::string body = R"({"id":"x","choices":[]})") {
@@ -75,6 +80,7 @@ class ScriptedProvider final : public Provider {
   boost::asio::awaitable<Attempt> complete(const Deployment& deployment,
                                            const ProviderRequest& request) override {
     Step step = next(deployment, request);
+    if (step.hang) co_await hang();
     Attempt a;
     a.failure = step.failure;
     a.response.body = step.body;
@@ -102,6 +108,11 @@ class ScriptedProvider final : public Provider {
   }
 
  private:
+  static boost::asio::awaitable<void> hang() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, std::chrono::hours(1));
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
   Step next(const Deployment& deployment, const ProviderRequest& request) {
     const auto* model = request.body.if_contains("model");
     calls_.push_back({deployment.name, model != nullptr && model->is_string()

@@ -45,6 +45,34 @@ class CaptureSink final : public StreamSink {
   std::vector<std::string> chunks_;
 };
 
+// An admitted attempt's claim on its breaker: the outcome is reported exactly once, and an
+// attempt abandoned without one (its coroutine destroyed at shutdown) reports kIgnored, so a
+// half-open breaker never waits forever for a probe that will not answer.
+class BreakerTicket {
+ public:
+  BreakerTicket(CircuitBreaker& breaker, Admission admission)
+      : breaker_(breaker), admission_(admission) {}
+  BreakerTicket(const BreakerTicket&) = delete;
+  BreakerTicket& operator=(const BreakerTicket&) = delete;
+  ~BreakerTicket() { report(BreakerOutcome::kIgnored); }
+
+  void report(BreakerOutcome outcome) {
+    if (admission_ == Admission::kRefused) return;
+    breaker_.record(admission_, outcome);
+    admission_ = Admission::kRefused;
+  }
+  // Asks again before a retry; false when the breaker opened meanwhile.
+  bool readmit() {
+    report(BreakerOutcome::kIgnored);
+    admission_ = breaker_.admit();
+    return admission_ != Admission::kRefused;
+  }
+
+ private:
+  CircuitBreaker& breaker_;
+  Admission admission_;
+};
+
 // Prompt tokens plus the completion's budget, when the server counted the prompt.
 std::int64_t tokens_needed(const CallContext& context, const boost::json::object& body) {
   if (context.prompt_tokens <= 0) return 0;
@@ -246,12 +274,11 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
     }
     const Deployment& deployment = *candidate->deployment;
     const DeploymentRuntime& runtime = deployments_.at(&deployment);
-    CircuitBreaker& breaker = *candidate->breaker;
-    Admission admission = candidate->admission;
+    BreakerTicket ticket(*candidate->breaker, candidate->admission);
     request.body["model"] = deployment.model;
     for (int attempt = 1;; ++attempt) {
       if (clock_.now() >= deadline) {
-        breaker.record(admission, BreakerOutcome::kIgnored);
+        ticket.report(BreakerOutcome::kIgnored);
         UpstreamFailure f;
         f.kind = FailureKind::kTimeout;
         f.message = fmt::format("the request's deadline passed after {} attempt{}", result.attempts,
@@ -278,7 +305,7 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
       }
 
       if (outcome.ok()) {
-        breaker.record(admission, BreakerOutcome::kSuccess);
+        ticket.report(BreakerOutcome::kSuccess);
         result.failure.reset();
         result.deployment = deployment.name;
         result.usage = outcome.response.usage;
@@ -300,7 +327,7 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
       }
 
       const UpstreamFailure& failure = *outcome.failure;
-      breaker.record(admission, breaker_outcome(failure));
+      ticket.report(breaker_outcome(failure));
       last = failure;
       // Bytes reached the client, or the client left: nothing more may be tried.
       if (failure.kind == FailureKind::kCancelled || (sink != nullptr && sink->started())) {
@@ -312,8 +339,7 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
       if (!wait) break;
       bump(runtime.metrics.retries);
       co_await sleeper_.sleep(*wait);
-      admission = breaker.admit();  // the breaker may have opened meanwhile
-      if (admission == Admission::kRefused) break;
+      if (!ticket.readmit()) break;  // the breaker opened meanwhile
     }
     if (final) break;
     if (last->kind == FailureKind::kContextOverflow) {
