@@ -170,7 +170,9 @@ void check_matmul(const Weights& w, const std::vector<float>& x, int64_t n_token
 std::vector<int64_t> n_in_choices(GgmlType t) {
   const int64_t bs = ggml_traits(t).block_size;
   if (bs == 1) return {37, 160};          // float types: vector tails
-  if (bs == 32) return {224, 768};        // 7 blocks (odd: single-block tail) and 24
+  // 3 blocks (shorter than one 4-block group of the AVX-512 q4_0 kernel), 7 (odd: a single-block
+  // tail for the pair kernels, a 3-block group after a full one for q4_0) and 24.
+  if (bs == 32) return {96, 224, 768};
   return {256, 768};
 }
 

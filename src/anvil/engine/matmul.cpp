@@ -87,12 +87,14 @@ struct QuantActsStorage {
   std::vector<int16_t> bsums;
   std::vector<int32_t> lane;
   std::vector<float> dexp;
+  std::vector<uint8_t> packed;
 };
 
 // Quantizes x [n_tokens, n_in] for the int8 row kernels (one f32 scale per 32 values; see
 // QuantActs) with the level's quantizer.
-QuantActs quantize_acts(const KernelSet* ks, const float* x, int64_t n_tokens, int64_t n_in, int offset,
-                        QuantActsStorage& s) {
+QuantActs quantize_acts(const KernelSet* ks, const float* x, int64_t n_tokens, int64_t n_in,
+                        const kernels::QuantKernel& qk, QuantActsStorage& s) {
+  const int offset = qk.offset;
   s.qs.resize(static_cast<size_t>(n_tokens * n_in));
   s.d.resize(static_cast<size_t>(n_tokens * n_in / 32));
   s.dexp.resize(static_cast<size_t>(n_tokens * n_in / 4));
@@ -112,6 +114,14 @@ QuantActs quantize_acts(const KernelSet* ks, const float* x, int64_t n_tokens, i
   a.dexp = s.dexp.data();
   a.bsums = s.bsums.data();
   a.lane = offset != 0 ? s.lane.data() : nullptr;
+  if (qk.pack != nullptr) {
+    // Rounded to whole cache lines, so every token's records start 64-byte aligned.
+    a.packed_stride = (qk.packed_bytes(n_in) + 63) / 64 * 64;
+    s.packed.resize(static_cast<size_t>(n_tokens * a.packed_stride + 64));
+    auto* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(s.packed.data()) + 63) & ~uintptr_t{63});
+    for (int64_t t = 0; t < n_tokens; ++t) qk.pack(s.qs.data() + t * n_in, n_in, base + t * a.packed_stride);
+    a.packed = base;
+  }
   return a;
 }
 
@@ -285,7 +295,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
   if (path == MatmulPath::kQuantRows) {
     const kernels::QuantKernel& qk = ks->quant[ti];
     thread_local QuantActsStorage storage;
-    const QuantActs a = quantize_acts(ks, x, n_tokens, w.n_in, qk.offset, storage);
+    const QuantActs a = quantize_acts(ks, x, n_tokens, w.n_in, qk, storage);
     for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
       qk.fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, a,
             n_tokens, y + o0, w.n_out);

@@ -1,52 +1,24 @@
 // AVX2 + FMA + F16C matmul kernels (the baseline of x86-64 CPUs from 2013 on); only called when
 // cpu_level() >= kAvx2. Integer rows use maddubs (unsigned x signed bytes -> int16 pairs) and
-// madd (-> int32), one 32-element block per ymm, so a block's scale is one broadcast.
+// madd (-> int32), one 32-element block per ymm, so a block's scale is one broadcast. Float rows
+// and the f32 prompt panel are matmul_simd.h's, instantiated here with 8-lane vectors.
 #include <immintrin.h>
 
 #include <cstring>
 
+#include "anvil/engine/simd_avx2.h"
+// (after the traits it is instantiated with)
 #include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/matmul_simd.h"
 #include "anvil/engine/quants.h"
 #include "anvil/engine/quants_blocks.h"
 
 namespace anvil::engine::kernels {
 namespace {
 
-constexpr int kMaxTokens = 4;
+using simd::Avx2;
 
-inline float hsum(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_add_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
-}
-
-inline uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
-template <typename Body>
-inline void token_chunks(int64_t n_tokens, Body&& body) {
-  int64_t t0 = 0;
-  for (; t0 + 4 <= n_tokens; t0 += 4) body(std::integral_constant<int, 4>{}, t0);
-  switch (n_tokens - t0) {
-    case 3: body(std::integral_constant<int, 3>{}, t0); break;
-    case 2: body(std::integral_constant<int, 2>{}, t0); break;
-    case 1: body(std::integral_constant<int, 1>{}, t0); break;
-    default: break;
-  }
-}
-
-// Software prefetch of the weight stream 2 KiB ahead of each block as it is reached (rows are
-// contiguous; see matmul_avx512.cpp).
-constexpr size_t kPrefetchBytes = 2048;
-
-inline void prefetch_block(const void* p, size_t bytes) {
-  const char* q = static_cast<const char*>(p) + kPrefetchBytes;
-  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);
-}
+inline float hsum(__m256 v) { return Avx2::hsum(v); }
 
 // Integer dot of 32 unsigned codes with 32 signed activations -> 8 int32 lanes (4 products each).
 // Products stay below 2 * 255 * 127 only for codes <= 128: callers keep codes within 0..63 or use
@@ -267,170 +239,6 @@ struct Q4KRow { static void run(const uint8_t* r, int64_t n, const QuantActs& a,
 template <int NT>
 struct Q6KRow { static void run(const uint8_t* r, int64_t n, const QuantActs& a, int64_t t0, float* o) { q6_k_row<NT>(r, n, a, t0, o); } };
 
-template <template <int> class Row>
-void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
-                int64_t n_tokens, float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
-      float out[kMaxTokens];
-      Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
-      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
-    });
-  }
-}
-
-// ---------------------------------------------------------------- f32 / f16 / bf16 rows
-
-struct LoadF32 {
-  static constexpr int kBytes = 4;
-  static __m256 load(const uint8_t* row, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i); }
-  static float one(const uint8_t* row, int64_t i) { return reinterpret_cast<const float*>(row)[i]; }
-};
-struct LoadF16 {
-  static constexpr int kBytes = 2;
-  static __m256 load(const uint8_t* row, int64_t i) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
-  }
-  static float one(const uint8_t* row, int64_t i) { return _cvtsh_ss(load_u16(row + 2 * i)); }
-};
-struct LoadBF16 {
-  static constexpr int kBytes = 2;
-  static __m256 load(const uint8_t* row, int64_t i) {
-    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
-  }
-  static float one(const uint8_t* row, int64_t i) {
-    const uint32_t bits = static_cast<uint32_t>(load_u16(row + 2 * i)) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  }
-};
-
-template <typename L, int NT>
-void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
-  __m256 acc0[NT], acc1[NT];
-#pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n_in; i += 16) {
-    if ((i & 31) == 0) prefetch_block(row + i * L::kBytes, 32 * L::kBytes);
-    const __m256 w0 = L::load(row, i), w1 = L::load(row, i + 8);
-#pragma GCC unroll 16
-    for (int t = 0; t < NT; ++t) {
-      const float* xt = x + (t0 + t) * n_in + i;
-      acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt), acc0[t]);
-      acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), acc1[t]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) {
-    float s = hsum(_mm256_add_ps(acc0[t], acc1[t]));
-    for (int64_t j = i; j < n_in; ++j) s += L::one(row, j) * x[(t0 + t) * n_in + j];
-    out[t] = s;
-  }
-}
-
-template <typename L>
-void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const float* x,
-                int64_t n_tokens, float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
-      float out[kMaxTokens];
-      float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
-      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
-    });
-  }
-}
-
-// ---------------------------------------------------------------- f32 panel (prompt processing)
-
-constexpr int kPanelRows = 16;   // two ymm of rows
-constexpr int kPanelTokens = 6;  // 12 accumulators + 2 weight registers + 1 broadcast
-
-// Panel [n_in][16]: rows dequantized into scratch [16][scratch_stride], then transposed with
-// gathers.
-void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, float* panel,
-              float* scratch) {
-  const DequantFn fn = avx2_dequantizer(type);
-  for (int64_t r = 0; r < kPanelRows; ++r) {
-    float* dst = scratch + r * PanelKernels::scratch_stride(n_in);
-    const uint8_t* src = w + static_cast<size_t>(r) * row_bytes;
-    if (r >= n_rows) {
-      std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
-    } else if (type == GgmlType::kF32) {
-      std::memcpy(dst, src, static_cast<size_t>(n_in) * sizeof(float));
-    } else if (fn != nullptr) {
-      fn(src, dst, n_in);
-    } else {
-      dequantize_row(type, src, dst, n_in);
-    }
-  }
-  float* p = panel;
-  const int64_t ld = PanelKernels::scratch_stride(n_in);
-  const __m256i idx = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm256_set1_epi32(static_cast<int>(ld)));
-  const float* hi = scratch + 8 * ld;
-  for (int64_t k = 0; k < n_in; ++k) {
-    _mm256_store_ps(p + 16 * k, _mm256_i32gather_ps(scratch + k, idx, 4));
-    _mm256_store_ps(p + 16 * k + 8, _mm256_i32gather_ps(hi + k, idx, 4));
-  }
-}
-
-// Stores the first n of 8 lanes.
-inline void store_n(float* y, __m256 v, int n) {
-  if (n >= 8) {
-    _mm256_storeu_ps(y, v);
-    return;
-  }
-  alignas(32) float tmp[8];
-  _mm256_store_ps(tmp, v);
-  for (int i = 0; i < n; ++i) y[i] = tmp[i];
-}
-
-template <int NR>
-void gemm_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, int n_rows) {
-  __m256 c0[NR], c1[NR];
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < n_in; ++k) {
-    const __m256 w0 = _mm256_load_ps(panel + 16 * k);
-    const __m256 w1 = _mm256_load_ps(panel + 16 * k + 8);
-#pragma GCC unroll 16
-    for (int t = 0; t < NR; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(x + k * kPanelTokens + t);
-      c0[t] = _mm256_fmadd_ps(w0, xb, c0[t]);
-      c1[t] = _mm256_fmadd_ps(w1, xb, c1[t]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) {
-    store_n(y + t * ldy, c0[t], n_rows);
-    if (n_rows > 8) store_n(y + t * ldy + 8, c1[t], n_rows - 8);
-  }
-}
-
-void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  const int rows = static_cast<int>(n_rows);
-  int64_t t = 0;
-  for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
-    gemm_tile<kPanelTokens>(panel, n_in, x + t * n_in, y + t * ldy, ldy, rows);
-  }
-  const float* xt = x + t * n_in;
-  float* yt = y + t * ldy;
-  switch (n_tokens - t) {
-    case 5: gemm_tile<5>(panel, n_in, xt, yt, ldy, rows); break;
-    case 4: gemm_tile<4>(panel, n_in, xt, yt, ldy, rows); break;
-    case 3: gemm_tile<3>(panel, n_in, xt, yt, ldy, rows); break;
-    case 2: gemm_tile<2>(panel, n_in, xt, yt, ldy, rows); break;
-    case 1: gemm_tile<1>(panel, n_in, xt, yt, ldy, rows); break;
-    default: break;
-  }
-}
-
 // ---------------------------------------------------------------- activation quantization
 
 // quantize_acts_ref in AVX2: per 32 values, |x| max, codes by cvtps (round to nearest even under
@@ -484,11 +292,9 @@ KernelSet make_set() {
   k.quant[id(GgmlType::kQ5_0)] = {quant_rows<Q5_0Row>, 16};
   k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 0};
   k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 0};
-  k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
-  k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
-  k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
-  k.panel = {kPanelRows, kPanelTokens, pack_f32, gemm_f32};
-  for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
+  // f32/f16/bf16 rows; prompt panels of 16 rows x 6 tokens (12 accumulators + 2 weight registers
+  // + 1 broadcast of the 16 ymm).
+  add_shared_kernels<Avx2, 6>(k);
   return k;
 }
 

@@ -5,6 +5,7 @@
 // unsigned bytes in the same order as the int8 activations, and vpdpbusd sums 4 products per
 // 32-bit lane. With a zmm covering two 32-blocks (or four 16-element K-quant sub-blocks), each
 // lane belongs to exactly one scale, so scales are applied per lane in f32 before accumulating.
+// Float rows and the f32 prompt panel are matmul_simd.h's, instantiated here with 16-lane vectors.
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() vectors, which trips
 // -Wuninitialized once inlined (GCC bug 105593); the warnings are false positives.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -14,71 +15,21 @@
 #include <algorithm>
 #include <cstring>
 
+#include "anvil/engine/simd_avx512.h"
+// (after the traits it is instantiated with)
 #include "anvil/engine/matmul_kernels.h"
+#include "anvil/engine/matmul_simd.h"
 #include "anvil/engine/quants.h"
 #include "anvil/engine/quants_blocks.h"
 
 namespace anvil::engine::kernels {
 namespace {
 
-constexpr int kMaxTokens = 4;  // tokens sharing one unpacked weight block in the row kernels
+using simd::Avx2;
+using simd::Avx512;
 
-inline float hsum(__m512 v) {
-  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized; shuffles avoid its undefined vector.)
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-  __m128 x = _mm512_castps512_ps128(v);
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_add_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
-}
-
-inline float hsum256(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_add_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
-}
-
-inline uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
-// [f16 at p0 as f32] x 8 lanes, then [f16 at p1] x 8 lanes.
-inline __m512 pair_scale(const uint8_t* p0, const uint8_t* p1) {
-  const __m256i h = _mm256_mask_set1_epi16(_mm256_set1_epi16(static_cast<short>(load_u16(p0))),
-                                           0xFF00, static_cast<short>(load_u16(p1)));
-  return _mm512_cvtph_ps(h);
-}
-
-inline float f16(const uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
-
-// Calls body(nt_constant, t0) for token chunks of up to kMaxTokens, with the chunk size as a
-// compile-time constant so accumulators stay in registers.
-template <typename Body>
-inline void token_chunks(int64_t n_tokens, Body&& body) {
-  int64_t t0 = 0;
-  for (; t0 + 4 <= n_tokens; t0 += 4) body(std::integral_constant<int, 4>{}, t0);
-  switch (n_tokens - t0) {
-    case 3: body(std::integral_constant<int, 3>{}, t0); break;
-    case 2: body(std::integral_constant<int, 2>{}, t0); break;
-    case 1: body(std::integral_constant<int, 1>{}, t0); break;
-    default: break;
-  }
-}
-
-// Software prefetch of the weight stream kPrefetchBytes ahead of the bytes about to be read, issued
-// as each block (or group of blocks) is reached: rows are contiguous, so near the end of a row
-// this fetches the next one. The hardware prefetchers alone left decode at ~60% of the read
-// bandwidth; prefetching once per row left long rows (n_in = 4864) behind (docs/QUANTIZATION.md).
-constexpr size_t kPrefetchBytes = 2048;
-
-inline void prefetch_block(const void* p, size_t bytes) {
-  const char* q = static_cast<const char*>(p) + kPrefetchBytes;
-  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);
-}
+inline float hsum(__m512 v) { return Avx512::hsum(v); }
+inline float hsum256(__m256 v) { return Avx2::hsum(v); }
 
 // ---------------------------------------------------------------- q8_0 / q4_0 rows (act block 32)
 
@@ -447,20 +398,6 @@ void q6_k_row(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, 
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
-template <template <int> class Row>
-struct KQuantRows {
-  static void run(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
-                  int64_t n_tokens, float* y, int64_t ldy) {
-    for (int64_t r = 0; r < n_rows; ++r) {
-      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-      token_chunks(n_tokens, [&](auto nt, int64_t t0) {
-        float out[kMaxTokens];
-        Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
-        for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
-      });
-    }
-  }
-};
 template <int NT>
 struct Q4KRow {
   static void run(const uint8_t* row, int64_t n_in, const QuantActs& a, int64_t t0, float* out) {
@@ -474,184 +411,21 @@ struct Q6KRow {
   }
 };
 
-// ---------------------------------------------------------------- f32 / f16 / bf16 rows
-
-struct LoadF32 {
-  static constexpr int kBytes = 4;
-  static __m512 load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
-  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
-    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
-  }
-};
-struct LoadF16 {
-  static constexpr int kBytes = 2;
-  static __m512 load(const uint8_t* row, int64_t i) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-  }
-  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * i));
-  }
-};
-struct LoadBF16 {
-  static constexpr int kBytes = 2;
-  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-  static __m512 load(const uint8_t* row, int64_t i) {
-    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-  }
-  static __m512 load_tail(const uint8_t* row, int64_t i, __mmask16 m) {
-    return widen(_mm256_maskz_loadu_epi16(m, row + 2 * i));
-  }
-};
-
-template <typename L, int NT>
-void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, float* out) {
-  __m512 acc0[NT], acc1[NT];
-#pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n_in; i += 32) {
-    prefetch_block(row + i * L::kBytes, 32 * L::kBytes);
-    const __m512 w0 = L::load(row, i), w1 = L::load(row, i + 16);
-#pragma GCC unroll 16
-    for (int t = 0; t < NT; ++t) {
-      const float* xt = x + (t0 + t) * n_in + i;
-      acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), acc0[t]);
-      acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt + 16), acc1[t]);
-    }
-  }
-  for (; i < n_in; i += 16) {
-    const __mmask16 m = n_in - i >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n_in - i)) - 1);
-    const __m512 w0 = L::load_tail(row, i, m);
-#pragma GCC unroll 16
-    for (int t = 0; t < NT; ++t) {
-      acc0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + (t0 + t) * n_in + i), acc0[t]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < NT; ++t) out[t] = hsum(_mm512_add_ps(acc0[t], acc1[t]));
-}
-
-template <typename L>
-void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const float* x,
-                int64_t n_tokens, float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    token_chunks(n_tokens, [&](auto nt, int64_t t0) {
-      float out[kMaxTokens];
-      float_row<L, decltype(nt)::value>(row, n_in, x, t0, out);
-      for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
-    });
-  }
-}
-
-// ---------------------------------------------------------------- panels (prompt processing)
-
-constexpr int kPanelRows = 32;   // two zmm of rows
-constexpr int kPanelTokens = 12; // 24 accumulators + 2 weight registers
-
-// Rows [0, n_rows) of w dequantized into scratch [32][scratch_stride] (missing rows zero).
-void dequantize_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in,
-                     float* scratch) {
-  const DequantFn fn = avx2_dequantizer(type);
-  for (int64_t r = 0; r < kPanelRows; ++r) {
-    float* dst = scratch + r * PanelKernels::scratch_stride(n_in);
-    if (r >= n_rows) {
-      std::memset(dst, 0, static_cast<size_t>(n_in) * sizeof(float));
-    } else if (fn != nullptr) {
-      fn(w + static_cast<size_t>(r) * row_bytes, dst, n_in);
-    } else {
-      dequantize_row(type, w + static_cast<size_t>(r) * row_bytes, dst, n_in);
-    }
-  }
-}
-
-// f32 panel: [n_in][32] (for each k, the 32 rows' values).
-void pack_f32(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, float* panel,
-              float* scratch) {
-  dequantize_rows(type, w, row_bytes, n_rows, n_in, scratch);
-  float* p = panel;
-  const int64_t ld = PanelKernels::scratch_stride(n_in);
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(ld)));
-  const float* hi = scratch + 16 * ld;
-  for (int64_t k = 0; k < n_in; ++k) {
-    _mm512_store_ps(p + 32 * k, _mm512_i32gather_ps(idx, scratch + k, 4));
-    _mm512_store_ps(p + 32 * k + 16, _mm512_i32gather_ps(idx, hi + k, 4));
-  }
-}
-
-template <int NR>
-void gemm_f32_tile(const float* panel, int64_t n_in, const float* x, float* y, int64_t ldy, __mmask16 m0,
-                   __mmask16 m1) {
-  __m512 c0[NR], c1[NR];
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) c0[t] = c1[t] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < n_in; ++k) {
-    const __m512 w0 = _mm512_load_ps(panel + 32 * k);
-    const __m512 w1 = _mm512_load_ps(panel + 32 * k + 16);
-#pragma GCC unroll 16
-    for (int t = 0; t < NR; ++t) {
-      const __m512 xb = _mm512_set1_ps(x[k * kPanelTokens + t]);
-      c0[t] = _mm512_fmadd_ps(w0, xb, c0[t]);
-      c1[t] = _mm512_fmadd_ps(w1, xb, c1[t]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < NR; ++t) {
-    _mm512_mask_storeu_ps(y + t * ldy, m0, c0[t]);
-    _mm512_mask_storeu_ps(y + t * ldy + 16, m1, c1[t]);
-  }
-}
-
-inline void row_masks(int64_t n_rows, __mmask16* m0, __mmask16* m1) {
-  const uint32_t all = n_rows >= 32 ? 0xFFFFFFFFu : ((1u << n_rows) - 1u);
-  *m0 = static_cast<__mmask16>(all & 0xFFFF);
-  *m1 = static_cast<__mmask16>(all >> 16);
-}
-
-// Token tiles of kPanelTokens, then the remainder with a compile-time tile size.
-void gemm_f32(const float* panel, int64_t n_in, int64_t n_rows, const float* x, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  __mmask16 m0, m1;
-  row_masks(n_rows, &m0, &m1);
-  int64_t t = 0;
-  for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
-    gemm_f32_tile<kPanelTokens>(panel, n_in, x + t * n_in, y + t * ldy, ldy, m0, m1);
-  }
-  const float* xt = x + t * n_in;  // packed tile t / kPanelTokens
-  float* yt = y + t * ldy;
-  switch (n_tokens - t) {
-    case 11: gemm_f32_tile<11>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 10: gemm_f32_tile<10>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 9: gemm_f32_tile<9>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 8: gemm_f32_tile<8>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 7: gemm_f32_tile<7>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 6: gemm_f32_tile<6>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 5: gemm_f32_tile<5>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 4: gemm_f32_tile<4>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 3: gemm_f32_tile<3>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 2: gemm_f32_tile<2>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    case 1: gemm_f32_tile<1>(panel, n_in, xt, yt, ldy, m0, m1); break;
-    default: break;
-  }
-}
-
 KernelSet make_set() {
   KernelSet k{"avx512"};
   k.quantize_acts = avx2_quantize_acts();
   const auto id = [](GgmlType t) { return static_cast<int>(t); };
   k.quant[id(GgmlType::kQ8_0)] = {block32_rows<Q8_0Unpack>, 128};
-  k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 8};
+  // Four blocks per zmm where the CPU has VBMI's byte permute, else two (block32_rows).
+  k.quant[id(GgmlType::kQ4_0)] = avx512_q4_0_kernel();
+  if (k.quant[id(GgmlType::kQ4_0)].fn == nullptr) k.quant[id(GgmlType::kQ4_0)] = {block32_rows<Q4_0Unpack>, 8};
   k.quant[id(GgmlType::kQ5_0)] = {block32_rows<Q5_0Unpack>, 16};
-  k.quant[id(GgmlType::kQ4_K)] = {KQuantRows<Q4KRow>::run, 0};
-  k.quant[id(GgmlType::kQ6_K)] = {KQuantRows<Q6KRow>::run, 32};
-  k.floats[id(GgmlType::kF32)] = float_rows<LoadF32>;
-  k.floats[id(GgmlType::kF16)] = float_rows<LoadF16>;
-  k.floats[id(GgmlType::kBF16)] = float_rows<LoadBF16>;
-  // (An AVX512-BF16 panel - vdpbf16ps on bf16 pairs - measured slower than this f32 one on
-  // Sapphire Rapids: see docs/QUANTIZATION.md.)
-  k.panel = {kPanelRows, kPanelTokens, pack_f32, gemm_f32};
-  for (int i = 0; i < 40; ++i) k.dequantize[i] = avx2_dequantizer(static_cast<GgmlType>(i));
+  k.quant[id(GgmlType::kQ4_K)] = {quant_rows<Q4KRow>, 0};
+  k.quant[id(GgmlType::kQ6_K)] = {quant_rows<Q6KRow>, 32};
+  // f32/f16/bf16 rows; prompt panels of 32 rows x 12 tokens (24 accumulators + 2 weight
+  // registers). (An AVX512-BF16 panel - vdpbf16ps on bf16 pairs - measured slower than this f32
+  // one on Sapphire Rapids: see docs/QUANTIZATION.md.)
+  add_shared_kernels<Avx512, 12>(k);
   return k;
 }
 

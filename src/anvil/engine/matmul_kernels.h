@@ -30,6 +30,10 @@ struct QuantActs {
   const float* dexp = nullptr;
   const int16_t* bsums = nullptr;
   const int32_t* lane = nullptr;  // only when the kernel asked for an offset
+  // Kernels with their own activation layout (QuantKernel::pack): per token t, packed_stride
+  // bytes at packed + t * packed_stride (64-byte aligned).
+  const uint8_t* packed = nullptr;
+  int64_t packed_stride = 0;
 };
 
 // Dot products of n_rows consecutive weight rows (starting at w, row_bytes apart) with tokens
@@ -53,7 +57,15 @@ QuantizeActsFn avx2_quantize_acts();
 struct QuantKernel {
   QuantRowsFn fn = nullptr;
   int offset = 0;  // weight code offset folded into QuantActs::lane (0: lane not needed)
+  // Optional second layout of the quantized activations that fn reads from QuantActs::packed:
+  // packed_bytes(n_in) bytes per token, written by pack from that token's codes qs [n_in].
+  int64_t (*packed_bytes)(int64_t n_in) = nullptr;
+  void (*pack)(const int8_t* qs, int64_t n_in, uint8_t* out) = nullptr;
 };
+
+// The AVX-512 q4_0 kernel unpacking four blocks per zmm (matmul_q4_0_avx512.cpp); empty (null
+// fn) on CPUs without AVX512-VBMI. Only call at the avx512 level.
+QuantKernel avx512_q4_0_kernel();
 
 // Prompt processing: weights dequantized a panel of `mr` rows at a time into a packed f32
 // layout ([n_in][mr]: for each k, the mr rows' values) that the micro-kernel streams, reused
