@@ -148,33 +148,40 @@ TEST(BertEncoderOps, ResidualLayerNormIsAddThenNorm) {
   }
 }
 
-// Attention of one (sequence, head) in double, straight from the definition.
-void naive_attention(const std::vector<float>& q, const std::vector<float>& k,
-                     const std::vector<float>& v, int64_t n_head, int64_t hd, double scale,
-                     const SequenceSpan& s, int64_t h, std::vector<double>& out) {
+// Attention of every sequence and head in double, straight from the definition: [rows, n_head * hd]
+// like q, k and v.
+std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k,
+                                    const std::vector<float>& v, int64_t n_head, int64_t hd, double scale,
+                                    const std::vector<SequenceSpan>& seqs) {
   const int64_t stride = n_head * hd;
-  for (int64_t i = 0; i < s.length; ++i) {
-    std::vector<double> p(static_cast<size_t>(s.length));
-    double mx = -1e300, sum = 0;
-    for (int64_t j = 0; j < s.length; ++j) {
-      double dot = 0;
-      for (int64_t d = 0; d < hd; ++d) {
-        dot += static_cast<double>(q[static_cast<size_t>((s.start + i) * stride + h * hd + d)]) *
-               k[static_cast<size_t>((s.start + j) * stride + h * hd + d)];
+  std::vector<double> out(q.size(), 0.0);
+  for (const SequenceSpan& s : seqs) {
+    for (int64_t h = 0; h < n_head; ++h) {
+      for (int64_t i = 0; i < s.length; ++i) {
+        std::vector<double> p(static_cast<size_t>(s.length));
+        double mx = -1e300, sum = 0;
+        for (int64_t j = 0; j < s.length; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < hd; ++d) {
+            dot += static_cast<double>(q[static_cast<size_t>((s.start + i) * stride + h * hd + d)]) *
+                   k[static_cast<size_t>((s.start + j) * stride + h * hd + d)];
+          }
+          p[static_cast<size_t>(j)] = dot * scale;
+          mx = std::max(mx, dot * scale);
+        }
+        for (double& x : p) sum += (x = std::exp(x - mx));
+        for (int64_t d = 0; d < hd; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < s.length; ++j) {
+            acc += p[static_cast<size_t>(j)] / sum *
+                   v[static_cast<size_t>((s.start + j) * stride + h * hd + d)];
+          }
+          out[static_cast<size_t>((s.start + i) * stride + h * hd + d)] = acc;
+        }
       }
-      p[static_cast<size_t>(j)] = dot * scale;
-      mx = std::max(mx, dot * scale);
-    }
-    for (double& x : p) sum += (x = std::exp(x - mx));
-    for (int64_t d = 0; d < hd; ++d) {
-      double acc = 0;
-      for (int64_t j = 0; j < s.length; ++j) {
-        acc += p[static_cast<size_t>(j)] / sum *
-               v[static_cast<size_t>((s.start + j) * stride + h * hd + d)];
-      }
-      out[static_cast<size_t>((s.start + i) * stride + h * hd + d)] = acc;
     }
   }
+  return out;
 }
 
 TEST(BertEncoderOps, AttentionStaysInsideEachSequence) {
@@ -187,10 +194,7 @@ TEST(BertEncoderOps, AttentionStaysInsideEachSequence) {
   std::vector<float> q = random_vector(n, 10, 2.0f), k = random_vector(n, 11, 2.0f),
                      v = random_vector(n, 12);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  std::vector<double> want(n, 0.0);
-  for (const SequenceSpan& s : seqs) {
-    for (int64_t h = 0; h < n_head; ++h) naive_attention(q, k, v, n_head, hd, scale, s, h, want);
-  }
+  const std::vector<double> want = naive_attention(q, k, v, n_head, hd, scale, seqs);
   for (CpuLevel level : kernel_levels()) {
     ScopedCpuLevel scoped(level);
     std::vector<float> out(n, -7.0f);
@@ -227,10 +231,7 @@ TEST(BertEncoderOps, AttentionOnRealHeadSizes) {
     std::vector<float> q = random_vector(n, 20, 1.5f), k = random_vector(n, 21, 1.5f),
                        v = random_vector(n, 22);
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    std::vector<double> want(n, 0.0);
-    for (const SequenceSpan& s : seqs) {
-      for (int64_t h = 0; h < n_head; ++h) naive_attention(q, k, v, n_head, hd, scale, s, h, want);
-    }
+    const std::vector<double> want = naive_attention(q, k, v, n_head, hd, scale, seqs);
     for (CpuLevel level : kernel_levels()) {
       ScopedCpuLevel scoped(level);
       std::vector<float> out(n);
