@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "anvil/text/utf8.h"
-#include "engine/vocab_salvage_scalars.h"
+#include "vocab_salvage_scalars.h"  // beside this file: benches include it by path
 
 namespace anvil::testing {
 
