@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct TinyLlamaSpec : TinyModelSpec {
   std::string rope_scaling;  // "" (absent), "none", "linear", ...
   double rope_factor = 1.0;
   bool rope_freqs = false;  // add Llama 3.1's rope_freqs.weight ([head_dim / 2] divisors)
+  std::optional<TinyVocab> vocab;  // tokenizer.ggml.* keys (none by default)
+  std::string chat_template;       // tokenizer.chat_template, if not empty
 };
 
 // The GGUF bytes of a model following `spec`.
@@ -34,6 +37,8 @@ inline std::string build_tiny_llama(const TinyLlamaSpec& s) {
   w.set_f32("attention.layer_norm_rms_epsilon", 1e-5);
   w.set_f32("rope.freq_base", s.rope_base);
   w.set_u32("vocab_size", s.n_vocab);
+  if (s.vocab) w.set_vocab(*s.vocab);
+  if (!s.chat_template.empty()) w.gguf().set_string("tokenizer.chat_template", s.chat_template);
   if (!s.rope_scaling.empty()) {
     w.gguf().set_string(s.arch + ".rope.scaling.type", s.rope_scaling);
     w.set_f32("rope.scaling.factor", s.rope_factor);

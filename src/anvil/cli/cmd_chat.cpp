@@ -9,7 +9,7 @@
 
 #include "anvil/cli/decoder_flags.h"
 #include "anvil/core/file_io.h"
-#include "anvil/text/chat_template.h"
+#include "anvil/engine/chat_prompt.h"
 
 namespace anvil::cli {
 namespace {
@@ -22,35 +22,22 @@ struct ChatCliOptions {
   bool timings = false;
 };
 
-core::Result<text::ChatTemplate> chat_template(const ChatCliOptions& o, const engine::GgufFile& file) {
-  std::string source;
-  if (!o.chat_template.empty() && o.chat_template[0] == '@') {
-    ANVIL_ASSIGN_OR_RETURN(source, core::read_file(o.chat_template.substr(1)));
-  } else if (!o.chat_template.empty()) {
-    source = o.chat_template;
-  } else {
-    ANVIL_ASSIGN_OR_RETURN(std::optional<std::string_view> t, file.get_string("tokenizer.chat_template"));
-    if (!t) {
-      return core::Status::not_found(file.name() +
-                                     ": the model has no chat template (tokenizer.chat_template); "
-                                     "give one with --chat-template");
-    }
-    source = std::string(*t);
-  }
-  return text::ChatTemplate::parse(source);
-}
-
-std::string token_text(const text::Tokenizer& tok, int32_t id) {
-  return id >= 0 && id < tok.n_vocab() ? tok.vocab().tokens[static_cast<size_t>(id)] : std::string();
+// The --chat-template override (Jinja source, or @FILE), if any.
+core::Result<std::optional<std::string>> template_override(const ChatCliOptions& o) {
+  if (o.chat_template.empty()) return std::optional<std::string>();
+  if (o.chat_template[0] != '@') return std::optional<std::string>(o.chat_template);
+  ANVIL_ASSIGN_OR_RETURN(std::string source, core::read_file(o.chat_template.substr(1)));
+  return std::optional<std::string>(std::move(source));
 }
 
 core::Status run_chat(const ChatCliOptions& o) {
   ANVIL_ASSIGN_OR_RETURN(LoadedDecoder d, load_decoder(o.decoder, true));
-  ANVIL_ASSIGN_OR_RETURN(text::ChatTemplate tmpl, chat_template(o, d.model->file()));
-  text::ChatTemplateOptions topts;
-  topts.add_generation_prompt = true;
-  topts.bos_token = token_text(*d.tokenizer, d.tokenizer->vocab().bos);
-  topts.eos_token = token_text(*d.tokenizer, d.tokenizer->vocab().eos);
+  ANVIL_ASSIGN_OR_RETURN(std::optional<std::string> source, template_override(o));
+  auto chat_prompt = engine::ChatPrompt::create(d.model->file(), *d.tokenizer, source);
+  if (!chat_prompt.ok() && chat_prompt.status().code() == core::StatusCode::kNotFound) {
+    return core::Status::not_found(chat_prompt.status().message() + "; give one with --chat-template");
+  }
+  ANVIL_RETURN_IF_ERROR(chat_prompt.status());
   engine::GenerateOptions options = generate_options(o.sampling);
   if (!options.sampling.seed) options.sampling.seed = std::random_device{}();
 
@@ -64,12 +51,9 @@ core::Status run_chat(const ChatCliOptions& o) {
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
     messages.push_back({"user", line});
-    auto prompt = tmpl.render(messages, topts);
+    auto prompt = chat_prompt->render(messages);
     if (!prompt.ok()) return prompt.status();
-    std::vector<int32_t> tokens = d.tokenizer->encode(*prompt, true, true);
-    // Templates that write bos_token themselves would otherwise get a second BOS.
-    const int32_t bos = d.tokenizer->vocab().bos;
-    if (tokens.size() >= 2 && bos >= 0 && tokens[0] == bos && tokens[1] == bos) tokens.erase(tokens.begin());
+    const std::vector<int32_t> tokens = chat_prompt->encode(*prompt);
     auto reply = generator.generate(tokens, options, [](std::string_view piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);

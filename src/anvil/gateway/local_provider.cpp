@@ -1,0 +1,439 @@
+#include "anvil/gateway/local_provider.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "anvil/core/thread_pool.h"
+#include "anvil/engine/batch_scheduler.h"
+#include "anvil/engine/chat_prompt.h"
+#include "anvil/engine/gguf_vocab.h"
+#include "anvil/engine/llama_model.h"
+
+namespace anvil::gateway {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using core::Status;
+
+struct LocalProvider::Served {
+  std::unique_ptr<engine::LlamaModel> model;
+  std::unique_ptr<text::Tokenizer> tokenizer;
+  std::optional<engine::ChatPrompt> chat;  // absent: the model has no chat template
+  Status chat_error;                       // why it is absent
+  std::unique_ptr<core::ThreadPool> pool;
+  std::unique_ptr<engine::BatchScheduler> scheduler;
+};
+
+namespace {
+
+// An answer the client gets as a 4xx, in OpenAI's error shape.
+UpstreamFailure client_error(int status, std::string message, std::string_view param = {},
+                             std::string_view code = {}) {
+  UpstreamFailure f;
+  f.kind = FailureKind::kHttpStatus;
+  f.http_status = status;
+  json::object error{{"message", message}, {"type", "invalid_request_error"},
+                     {"param", param.empty() ? json::value(nullptr) : json::value(param)},
+                     {"code", code.empty() ? json::value(nullptr) : json::value(code)}};
+  f.body = json::serialize(json::object{{"error", std::move(error)}});
+  f.message = std::move(message);
+  return f;
+}
+
+UpstreamFailure context_overflow(std::string message) {
+  UpstreamFailure f = client_error(400, std::move(message), "messages", "context_length_exceeded");
+  f.kind = FailureKind::kContextOverflow;
+  return f;
+}
+
+std::optional<double> number(const json::object& body, std::string_view key) {
+  const json::value* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_double()) return v->get_double();
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  return std::nullopt;
+}
+
+// What one generation request asks for, read from an OpenAI chat or completions body. The server
+// has validated the shapes; what is checked here is what only the model can say.
+struct Generation {
+  std::vector<int32_t> prompt;
+  engine::GenerateOptions options;
+};
+
+std::variant<Generation, UpstreamFailure> read_generation(const LocalProvider::Served& s, Operation op,
+                                                          const json::object& body, int64_t n_ctx) {
+  Generation g;
+  if (op == Operation::kChatCompletions) {
+    if (!s.chat) return client_error(400, s.chat_error.message(), "messages");
+    const json::value* messages = body.if_contains("messages");
+    if (messages == nullptr || !messages->is_array()) {
+      return client_error(400, "expected 'messages' to be an array of messages", "messages");
+    }
+    std::optional<json::array> tools;
+    if (const json::value* t = body.if_contains("tools"); t != nullptr && t->is_array()) tools = t->get_array();
+    auto rendered = s.chat->render(messages->get_array(), tools);
+    if (!rendered.ok()) return client_error(400, rendered.status().message(), "messages");
+    g.prompt = s.chat->encode(*rendered);
+  } else if (op == Operation::kCompletions) {
+    const json::value* prompt = body.if_contains("prompt");
+    if (prompt == nullptr || !prompt->is_string()) {
+      return client_error(400, "expected 'prompt' to be a string", "prompt");
+    }
+    const json::string& text = prompt->get_string();
+    g.prompt = s.tokenizer->encode(std::string_view(text.data(), text.size()), true, true);
+  } else {
+    return client_error(400, fmt::format("local models answer chat and completions requests, not {}",
+                                         operation_path(op)));
+  }
+  if (g.prompt.empty()) return client_error(400, "the prompt is empty", "messages");
+  if (static_cast<int64_t>(g.prompt.size()) >= n_ctx) {
+    return context_overflow(fmt::format(
+        "This model's maximum context length is {} tokens, but the prompt has {} tokens", n_ctx,
+        g.prompt.size()));
+  }
+
+  engine::SamplerParams& p = g.options.sampling;
+  // OpenAI's defaults, which differ from llama.cpp's command-line ones.
+  p.temperature = static_cast<float>(number(body, "temperature").value_or(1.0));
+  p.top_p = static_cast<float>(number(body, "top_p").value_or(1.0));
+  p.top_k = static_cast<int32_t>(number(body, "top_k").value_or(0));
+  p.min_p = static_cast<float>(number(body, "min_p").value_or(0.0));
+  p.repeat_penalty = static_cast<float>(number(body, "repetition_penalty").value_or(1.0));
+  p.frequency_penalty = static_cast<float>(number(body, "frequency_penalty").value_or(0.0));
+  p.presence_penalty = static_cast<float>(number(body, "presence_penalty").value_or(0.0));
+  if (auto seed = number(body, "seed")) p.seed = static_cast<uint64_t>(static_cast<int64_t>(*seed));
+  std::optional<double> max_tokens = number(body, "max_completion_tokens");
+  if (!max_tokens) max_tokens = number(body, "max_tokens");
+  g.options.max_tokens = max_tokens ? static_cast<int64_t>(*max_tokens) : 0;  // 0: up to the context
+  g.options.penalize_prompt = false;
+  if (const json::value* stop = body.if_contains("stop")) {
+    if (stop->is_string()) g.options.stop.emplace_back(stop->get_string());
+    if (stop->is_array()) {
+      for (const json::value& v : stop->get_array()) {
+        if (v.is_string()) g.options.stop.emplace_back(v.get_string());
+      }
+    }
+  }
+  return g;
+}
+
+std::string_view finish_reason(engine::FinishReason r) {
+  switch (r) {
+    case engine::FinishReason::kLength:
+    case engine::FinishReason::kContext: return "length";
+    default: return "stop";
+  }
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json::object usage_json(const Usage& u) {
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+// The OpenAI object of a whole answer, or of one stream chunk.
+struct AnswerShape {
+  Operation op;
+  std::string id;
+  std::string model;
+  int64_t created;
+
+  json::object base(std::string_view object) const {
+    return {{"id", id}, {"object", object}, {"created", created}, {"model", model}};
+  }
+  std::string answer(const std::string& text, std::string_view finish, const Usage& usage) const {
+    json::object o;
+    if (op == Operation::kChatCompletions) {
+      o = base("chat.completion");
+      o["choices"] = json::array{json::object{
+          {"index", 0},
+          {"message", json::object{{"role", "assistant"}, {"content", text}}},
+          {"logprobs", nullptr},
+          {"finish_reason", finish}}};
+    } else {
+      o = base("text_completion");
+      o["choices"] = json::array{
+          json::object{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}};
+    }
+    o["usage"] = usage_json(usage);
+    return json::serialize(o);
+  }
+  // A chunk carrying `text` (and the role, for the first chat chunk), or the final one.
+  std::string chunk(std::string_view text, bool first, std::optional<std::string_view> finish) const {
+    json::object choice{{"index", 0}, {"logprobs", nullptr},
+                        {"finish_reason", finish ? json::value(*finish) : json::value(nullptr)}};
+    json::object o;
+    if (op == Operation::kChatCompletions) {
+      o = base("chat.completion.chunk");
+      json::object delta;
+      if (first) delta["role"] = "assistant";
+      if (!finish) delta["content"] = text;
+      choice["delta"] = std::move(delta);
+    } else {
+      o = base("text_completion");
+      choice["text"] = text;
+    }
+    o["choices"] = json::array{std::move(choice)};
+    return json::serialize(o);
+  }
+};
+
+// Carries a sequence's text and end from the scheduler thread to the coroutine that asked for it.
+// The scheduler side appends under the mutex and posts a wake-up (a timer cancel) to the
+// coroutine's executor; the coroutine drains, then waits on the timer. Both the wake-up and the
+// coroutine run on that one executor, so a wake-up can never fall between "drained" and "waiting".
+class Relay : public std::enable_shared_from_this<Relay> {
+ public:
+  explicit Relay(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+
+  // Scheduler thread.
+  bool on_text(std::string_view piece) {
+    {
+      std::lock_guard lock(mu_);
+      text_.append(piece);
+    }
+    wake();
+    return !client_gone_.load(std::memory_order_relaxed);
+  }
+  void on_done(core::Result<engine::GenerateResult> r) {
+    {
+      std::lock_guard lock(mu_);
+      result_.emplace(std::move(r));
+    }
+    wake();
+  }
+
+  // Coroutine side.
+  struct Drained {
+    std::string text;
+    bool done = false;
+  };
+  Drained drain() {
+    std::lock_guard lock(mu_);
+    Drained d{std::move(text_), result_.has_value()};
+    text_.clear();
+    return d;
+  }
+  // Waits for more text or the end, at most until `deadline`; false when the deadline passed.
+  asio::awaitable<bool> wait(std::chrono::steady_clock::time_point deadline) {
+    timer_.expires_at(deadline);
+    auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return ec == asio::error::operation_aborted;
+  }
+  void client_gone() { client_gone_.store(true, std::memory_order_relaxed); }
+  core::Result<engine::GenerateResult> take_result() {
+    std::lock_guard lock(mu_);
+    return std::move(*result_);
+  }
+
+ private:
+  void wake() {
+    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+  }
+
+  std::mutex mu_;
+  std::string text_;
+  std::optional<core::Result<engine::GenerateResult>> result_;
+  std::atomic<bool> client_gone_{false};
+  asio::steady_timer timer_;
+};
+
+UpstreamFailure engine_failure(const Status& st, const Deployment& d) {
+  if (st.code() == core::StatusCode::kResourceExhausted) {
+    UpstreamFailure f = client_error(429, fmt::format("deployment '{}': {}", d.name, st.message()));
+    f.retry_after = std::chrono::seconds(1);
+    return f;
+  }
+  if (st.code() == core::StatusCode::kInvalidArgument) return client_error(400, st.message());
+  UpstreamFailure f;
+  f.kind = FailureKind::kHttpStatus;
+  f.http_status = 500;
+  f.message = fmt::format("deployment '{}': {}", d.name, st.message());
+  return f;
+}
+
+// Runs one generation to its end, streaming text pieces to `on_piece` (which returns false when
+// the client is gone). The result, or the failure that explains why there is none.
+template <typename OnPiece>
+asio::awaitable<std::variant<engine::GenerateResult, UpstreamFailure>> run_generation(
+    const LocalProvider::Served& s, const Deployment& d, Generation g,
+    std::chrono::steady_clock::time_point deadline, OnPiece on_piece) {
+  auto relay = std::make_shared<Relay>(co_await asio::this_coro::executor);
+  engine::GenerationJob job;
+  job.prompt = std::move(g.prompt);
+  job.options = std::move(g.options);
+  job.on_text = [relay](std::string_view piece) { return relay->on_text(piece); };
+  job.on_done = [relay](core::Result<engine::GenerateResult> r) { relay->on_done(std::move(r)); };
+  auto id = s.scheduler->submit(std::move(job));
+  if (!id.ok()) co_return engine_failure(id.status(), d);
+
+  bool cancelled = false;
+  bool timed_out = false;
+  for (;;) {
+    Relay::Drained drained = relay->drain();
+    if (!drained.text.empty() && !cancelled && !co_await on_piece(drained.text)) {
+      relay->client_gone();
+      s.scheduler->cancel(*id);
+      cancelled = true;
+    }
+    if (drained.done) break;
+    const bool woken = co_await relay->wait(cancelled ? std::chrono::steady_clock::time_point::max() : deadline);
+    if (!woken && !cancelled) {  // the deadline passed: stop the sequence and wait for its end
+      s.scheduler->cancel(*id);
+      cancelled = timed_out = true;
+    }
+  }
+  core::Result<engine::GenerateResult> result = relay->take_result();
+  if (!result.ok()) co_return engine_failure(result.status(), d);
+  if (timed_out) {
+    UpstreamFailure f;
+    f.kind = FailureKind::kTimeout;
+    f.message = fmt::format("deployment '{}': the request deadline passed during generation", d.name);
+    co_return f;
+  }
+  co_return std::move(result).value();
+}
+
+Usage usage_of(const Generation& g, const engine::GenerateResult& r) {
+  Usage u;
+  u.prompt_tokens = static_cast<int64_t>(g.prompt.size());
+  u.completion_tokens = static_cast<int64_t>(r.tokens.size());
+  u.reported = true;
+  return u;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<LocalProvider>> LocalProvider::create(std::span<const Deployment> deployments,
+                                                                   const LocalProviderOptions& options) {
+  std::unique_ptr<LocalProvider> p(new LocalProvider());
+  const int threads = options.threads > 0 ? options.threads
+                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (const Deployment& d : deployments) {
+    if (d.provider != "local") continue;
+    auto served = std::make_unique<Served>();
+    auto model = engine::LlamaModel::open(d.model);
+    if (!model.ok()) return model.status().with_context(fmt::format("deployment '{}'", d.name));
+    served->model = std::move(model).value();
+    auto tokenizer = engine::load_tokenizer(served->model->file());
+    if (!tokenizer.ok()) return tokenizer.status().with_context(fmt::format("deployment '{}'", d.name));
+    served->tokenizer = std::move(tokenizer).value();
+    auto chat = engine::ChatPrompt::create(served->model->file(), *served->tokenizer);
+    if (chat.ok()) {
+      served->chat.emplace(std::move(chat).value());
+    } else {
+      served->chat_error = chat.status();
+    }
+    if (threads > 1) served->pool = std::make_unique<core::ThreadPool>(static_cast<size_t>(threads - 1));
+    engine::BatchSchedulerOptions so;
+    so.max_sequences = options.max_sequences;
+    so.n_ctx = std::min(options.n_ctx, served->model->config().n_ctx_train);
+    so.n_batch = options.n_batch;
+    so.max_waiting = options.max_waiting;
+    auto scheduler = engine::BatchScheduler::create(*served->model, *served->tokenizer, so, served->pool.get());
+    if (!scheduler.ok()) return scheduler.status().with_context(fmt::format("deployment '{}'", d.name));
+    served->scheduler = std::move(scheduler).value();
+    p->served_[d.name] = std::move(served);
+  }
+  return p;
+}
+
+LocalProvider::~LocalProvider() = default;
+
+const LocalProvider::Served* LocalProvider::find(const Deployment& deployment) const {
+  auto it = served_.find(deployment.name);
+  return it == served_.end() ? nullptr : it->second.get();
+}
+
+core::Result<int64_t> LocalProvider::count_prompt_tokens(const Deployment& deployment, Operation op,
+                                                         const json::object& body) const {
+  const Served* s = find(deployment);
+  if (s == nullptr) return Status::not_found(fmt::format("no local model for deployment '{}'", deployment.name));
+  auto g = read_generation(*s, op, body, std::numeric_limits<int64_t>::max());
+  if (auto* f = std::get_if<UpstreamFailure>(&g)) return Status::invalid_argument(f->message);
+  return static_cast<int64_t>(std::get<Generation>(g).prompt.size());
+}
+
+asio::awaitable<Attempt> LocalProvider::complete(const Deployment& deployment, const ProviderRequest& request) {
+  Attempt attempt;
+  const Served* s = find(deployment);
+  if (s == nullptr) {
+    attempt.failure = engine_failure(Status::internal("the model is not loaded"), deployment);
+    co_return attempt;
+  }
+  auto g = read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+  if (auto* f = std::get_if<UpstreamFailure>(&g)) {
+    attempt.failure = std::move(*f);
+    co_return attempt;
+  }
+  Generation gen = std::move(std::get<Generation>(g));
+  auto ignore = [](std::string_view) -> asio::awaitable<bool> { co_return true; };
+  auto r = co_await run_generation(*s, deployment, gen, request.deadline, ignore);
+  if (auto* f = std::get_if<UpstreamFailure>(&r)) {
+    attempt.failure = std::move(*f);
+    co_return attempt;
+  }
+  const engine::GenerateResult& result = std::get<engine::GenerateResult>(r);
+  const Usage usage = usage_of(gen, result);
+  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.model, unix_now()};
+  attempt.response.usage = usage;
+  attempt.response.body = shape.answer(result.text, finish_reason(result.finish), usage);
+  co_return attempt;
+}
+
+asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deployment, const ProviderRequest& request,
+                                                     StreamSink& sink) {
+  StreamAttempt attempt;
+  const Served* s = find(deployment);
+  if (s == nullptr) {
+    attempt.failure = engine_failure(Status::internal("the model is not loaded"), deployment);
+    co_return attempt;
+  }
+  auto g = read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+  if (auto* f = std::get_if<UpstreamFailure>(&g)) {
+    attempt.failure = std::move(*f);
+    co_return attempt;
+  }
+  Generation gen = std::move(std::get<Generation>(g));
+  Generation counted{gen.prompt, {}};
+  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.model, unix_now()};
+  bool first = true;
+  auto relay_piece = [&](std::string_view piece) -> asio::awaitable<bool> {
+    const bool ok = co_await sink.write_event(shape.chunk(piece, first, std::nullopt));
+    first = false;
+    co_return ok;
+  };
+  auto r = co_await run_generation(*s, deployment, std::move(gen), request.deadline, relay_piece);
+  if (auto* f = std::get_if<UpstreamFailure>(&r)) {
+    attempt.failure = std::move(*f);
+    co_return attempt;
+  }
+  const engine::GenerateResult& result = std::get<engine::GenerateResult>(r);
+  attempt.usage = usage_of(counted, result);
+  if (result.finish != engine::FinishReason::kCancelled) {
+    if (first) co_await sink.write_event(shape.chunk("", true, std::nullopt));
+    co_await sink.write_event(shape.chunk("", false, finish_reason(result.finish)));
+  }
+  co_return attempt;
+}
+
+}  // namespace anvil::gateway
