@@ -120,11 +120,11 @@ TEST_F(UsageLedgerTest, FlushCommitsEverythingRecordedBefore) {
 
 TEST_F(UsageLedgerTest, TagsAreStored) {
   auto ledger = open();
-  ASSERT_TRUE(ledger->record(rec("tagged", "k", 1.0, {"env:prod", "team:search"})).ok());
+  ASSERT_TRUE(ledger->record(rec("tagged", "k", 1.0, {"env=prod", "team=search"})).ok());
   ASSERT_TRUE(ledger->flush().ok());
   auto s = store::UsageStore::open(dir_ / "anvil.db");
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*s->tags_of("tagged"), (std::vector<std::string>{"env:prod", "team:search"}));
+  EXPECT_EQ(*s->tags_of("tagged"), (std::vector<std::string>{"env=prod", "team=search"}));
 }
 
 TEST_F(UsageLedgerTest, SpendIsInMemoryAtOnceAndReloadedAtStart) {

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
-
 namespace anvil::gateway {
 namespace {
 
@@ -47,29 +45,6 @@ TEST(MakeUsageRecord, CopiesWhatTheCallKnows) {
   EXPECT_EQ(rec.fallbacks, 1);
   EXPECT_TRUE(rec.stream);
   EXPECT_EQ(rec.outcome, "ok");
-}
-
-TEST(RequestTags, MetadataAndHeaderMergedSortedUnique) {
-  auto meta = boost::json::parse(R"({"team":"search","priority":2,"beta":true})").as_object();
-  auto tags = request_tags(&meta, " nightly, team:search ,,eval ");
-  ASSERT_TRUE(tags.ok()) << tags.status().to_string();
-  EXPECT_EQ(*tags, (std::vector<std::string>{"beta:true", "eval", "nightly", "priority:2", "team:search"}));
-  auto none = request_tags(nullptr, "");
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
-}
-
-TEST(RequestTags, ErrorsNameTheProblem) {
-  auto meta = boost::json::parse(R"({"nested":{"a":1}})").as_object();
-  EXPECT_EQ(request_tags(&meta, "").status().message(),
-            "metadata: expected string values, found an object under 'nested'");
-  std::string header;
-  for (int i = 0; i < 33; ++i) header += "t" + std::to_string(i) + ",";
-  EXPECT_EQ(request_tags(nullptr, header).status().message(),
-            "tags: expected at most 32 per request (metadata and X-Anvil-Tags together), found 33");
-  EXPECT_EQ(request_tags(nullptr, std::string(601, 'x')).status().message(),
-            "X-Anvil-Tags: expected tags of at most 600 bytes, found one of 601 bytes starting "
-            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
 }
 
 }  // namespace

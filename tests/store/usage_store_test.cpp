@@ -43,10 +43,10 @@ class UsageStoreTest : public ::testing::Test {
     store_.emplace(std::move(s).value());
     // Costs are multiples of 1/8 so every sum below is exact in binary floating point.
     std::vector<UsageRecord> records = {
-        rec("r1", kMar1 + 10, "1", "gpt", 100, 10, 0.5, {"team:search", "env:prod"}),
-        rec("r2", kMar1 + 20, "1", "gpt", 200, 20, 0.25, {"team:search"}),
+        rec("r1", kMar1 + 10, "1", "gpt", 100, 10, 0.5, {"team=search", "env=prod"}),
+        rec("r2", kMar1 + 20, "1", "gpt", 200, 20, 0.25, {"team=search"}),
         rec("r3", kMar1 + kDay, "2", "gpt", 40, 4, 0.125, {}, "error:http_status"),
-        rec("r4", kMar1 + kDay + 5, "2", "llama", 8, 0, 1.0, {"env:prod"}),
+        rec("r4", kMar1 + kDay + 5, "2", "llama", 8, 0, 1.0, {"env=prod"}),
         rec("r5", kMar1 + 2 * kDay, "1", "llama", 4, 4, 2.0, {}, "cache_hit"),
     };
     auto r = store_->insert(records);
@@ -109,8 +109,8 @@ TEST_F(UsageStoreTest, GroupsByTagCountingARequestOncePerTag) {
   auto by_tag = report(UsageGroupBy::kTag);
   ASSERT_EQ(by_tag.size(), 3u);
   expect_group(by_tag[0], "", 2, 44, 8, 10 + 1, 2.125, 1);  // r3, r5: untagged
-  expect_group(by_tag[1], "env:prod", 2, 108, 10, 25 + 2, 1.5, 0);
-  expect_group(by_tag[2], "team:search", 2, 300, 30, 75, 0.75, 0);
+  expect_group(by_tag[1], "env=prod", 2, 108, 10, 25 + 2, 1.5, 0);
+  expect_group(by_tag[2], "team=search", 2, 300, 30, 75, 0.75, 0);
 }
 
 TEST_F(UsageStoreTest, GroupsByUtcDayWithinAHalfOpenRange) {
@@ -140,7 +140,7 @@ TEST_F(UsageStoreTest, DuplicateRequestIdsAreSkippedAndReported) {
   EXPECT_EQ(r->duplicates, std::vector<std::string>{"r1"});
   EXPECT_EQ(*store_->count(), 6);
   // The first record of r1 and its tags stand.
-  EXPECT_EQ(*store_->tags_of("r1"), (std::vector<std::string>{"env:prod", "team:search"}));
+  EXPECT_EQ(*store_->tags_of("r1"), (std::vector<std::string>{"env=prod", "team=search"}));
   EXPECT_EQ(report(UsageGroupBy::kNone)[0].cost_usd, 4.375);
 }
 
