@@ -159,6 +159,49 @@ TEST(GgufRoundTrip, EveryValueType) {
   EXPECT_EQ(g.find("t.f32")->to_string(), "1e-05");
 }
 
+// Arrays stay encoded in the file's bytes and decode element by element: every index of a string
+// array (on and between the recorded offsets), iteration, and a copy through the writer.
+TEST(GgufArrays, ElementsDecodeFromTheFileBytes) {
+  GgufWriter w;
+  std::vector<std::string> strs;
+  for (size_t i = 0; i < 3 * GgufValue::kStringStride + 5; ++i) strs.push_back(std::string(i % 7, 'a' + i % 26));
+  w.set_string_array("k.strs", strs);
+  std::vector<int32_t> ints = {7, -8, 2147483647, -2147483647 - 1};
+  w.set_int32_array("k.i32s", ints);
+  std::vector<float> floats = {0.5f, -2.0f};
+  w.set_float32_array("k.f32s", floats);
+  auto bytes = w.write_to_string();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto f = GgufFile::parse(bytes_of(*bytes));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+
+  const GgufValue* v = (*f)->find("k.strs");
+  ASSERT_NE(v, nullptr);
+  ASSERT_EQ(v->array_size(), strs.size());
+  for (size_t i = strs.size(); i-- > 0;) EXPECT_EQ(*v->element(i).as_string(), strs[i]) << i;
+  size_t i = 0;
+  for (const GgufValue e : v->elements()) EXPECT_EQ(*e.as_string(), strs[i++]);
+  EXPECT_EQ(i, strs.size());
+  // Strings point into the parsed bytes, not into copies.
+  const std::string_view last = *v->element(strs.size() - 1).as_string();
+  EXPECT_TRUE(last.data() > bytes->data() && last.data() < bytes->data() + bytes->size());
+
+  const GgufValue* i32s = (*f)->find("k.i32s");
+  for (size_t k = 0; k < ints.size(); ++k) EXPECT_EQ(*i32s->element(k).as_int(), ints[k]);
+  EXPECT_EQ(i32s->elements()[3].type(), GgufValueType::kInt32);
+  EXPECT_EQ(*(*f)->find("k.f32s")->element(1).as_float(), -2.0);
+
+  // The writer re-encodes a parsed array (what quantize does with the tokenizer's arrays).
+  GgufWriter copy;
+  for (const auto& kv : (*f)->metadata()) copy.set_value(kv.key, kv.value);
+  auto copied = copy.write_to_string();
+  ASSERT_TRUE(copied.ok());
+  auto g = GgufFile::parse(bytes_of(*copied));
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(*(*g)->get_string_array("k.strs").value(), *(*f)->get_string_array("k.strs").value());
+  EXPECT_EQ(*(*g)->get_int_array("k.i32s").value(), (std::vector<int64_t>{7, -8, 2147483647, -2147483647 - 1}));
+}
+
 TEST(GgufRoundTrip, TensorsKeepShapeTypeAndBytes) {
   GgufWriter w;
   w.set_alignment(64);
@@ -329,6 +372,12 @@ TEST(GgufErrors, Arrays) {
   EXPECT_EQ(parse_error(Raw().header(0, 1).str("k").u32(9).u32(8).u64(~0ull).bytes()),
             "t.gguf: truncated: expected at least 18446744073709551615 bytes for the 18446744073709551615 string "
             "elements of metadata 'k' at offset 49, file has 49");
+  // Every element of an array is checked when the file is read, not when it is used.
+  EXPECT_EQ(parse_error(Raw().header(0, 1).str("k").u32(9).u32(7).u64(4).u8(1).u8(0).u8(2).u8(1).bytes()),
+            "t.gguf: element 2 of metadata 'k' is a bool stored as 2, expected 0 or 1");
+  EXPECT_EQ(parse_error(Raw().header(0, 1).str("k").u32(9).u32(9).u64(1).u32(8).u64(2).str("a").u64(5).bytes()),
+            "t.gguf: truncated: expected 5 bytes for element 1 of element 0 of metadata 'k' at offset 78, file "
+            "has 78");
   EXPECT_EQ(parse_error(Raw().header(0, 1).str("k").u32(9).u32(20).u64(0).bytes()),
             "t.gguf: metadata 'k' is an array of unknown value type 20");
   EXPECT_EQ(parse_error(Raw().header(0, 1).str("k").u32(9).u32(9).u64(1).u32(9).u64(1).u32(13).u64(0).bytes()),

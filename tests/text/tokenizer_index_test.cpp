@@ -10,10 +10,10 @@ namespace anvil::text {
 namespace {
 
 TEST(TokenizerIndex, FindsEveryTokenAndNothingElse) {
-  std::vector<std::string> tokens = {"a", "", "b", "\xE2\x96\x81hello", "ab"};
+  StringTable tokens = {"a", "", "b", "\xE2\x96\x81hello", "ab"};
   for (int i = 0; i < 5000; ++i) tokens.push_back("t" + std::to_string(i));
   TokenIndex index;
-  index.build(tokens);
+  EXPECT_FALSE(index.build(tokens).has_value());
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!tokens[i].empty()) {
       EXPECT_EQ(index.find(tokens[i]), static_cast<TokenId>(i)) << tokens[i];
@@ -23,6 +23,17 @@ TEST(TokenizerIndex, FindsEveryTokenAndNothingElse) {
   EXPECT_EQ(index.find("abc"), -1);
   EXPECT_EQ(index.find("t5000"), -1);
   EXPECT_EQ(TokenIndex().find("a"), -1);
+}
+
+TEST(TokenizerIndex, TheFirstOfEqualTextsWinsAndTheFirstDuplicateIsReported) {
+  const StringTable tokens = {"", "x", "y", "", "x", "y"};
+  TokenIndex index;
+  const auto dup = index.build(tokens);
+  ASSERT_TRUE(dup.has_value());
+  EXPECT_EQ(dup->first, 1);  // empty texts are not tokens to compare
+  EXPECT_EQ(dup->second, 4);
+  EXPECT_EQ(index.find("x"), 1);
+  EXPECT_EQ(index.find("y"), 2);
 }
 
 TEST(TokenizerIndex, MergeTableKeepsTheFirstMergeOfAPair) {

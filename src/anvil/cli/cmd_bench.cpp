@@ -4,8 +4,11 @@
 // --clock cpu divides the process's CPU time by the thread count instead of reading the wall
 // clock: on a machine shared with other work it leaves out the time the threads were not running
 // (and any time a thread sat blocked, so it is an upper estimate of dedicated-core speed).
+// After the table, the process's resident memory against the model file and the KV cache
+// (docs/BENCHMARKS.md, "Memory").
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "anvil/cli/decoder_flags.h"
+#include "anvil/core/process_memory.h"
 
 namespace anvil::cli {
 namespace {
@@ -119,6 +123,47 @@ core::Result<double> time_decode(engine::LlamaSession& s, const std::vector<int3
   return clock.now() - t0;
 }
 
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
+
+// Resident memory sampled after loading and after every repetition: the largest anonymous and
+// file-backed parts seen (the kernel keeps only the peak of their sum, VmHWM).
+class MemoryWatch {
+ public:
+  void sample() {
+    auto m = core::read_process_memory();
+    if (!m.ok()) {
+      error_ = m.status();
+      return;
+    }
+    last_ = *m;
+    max_anon_ = std::max(max_anon_, m->rss_anon_bytes);
+    max_file_ = std::max(max_file_, m->rss_file_bytes);
+  }
+
+  // "memory: ..." lines: the model file and KV cache, resident now (file-backed + anonymous), the
+  // peak, and peak / (file + KV cache), the figure issue 3 bounds at 1.10.
+  void print(uint64_t file_bytes, const engine::KvCache& kv) const {
+    if (!error_.ok()) {
+      std::printf("memory: not measured (%s)\n", error_.message().c_str());
+      return;
+    }
+    const uint64_t budget = file_bytes + kv.bytes();
+    std::printf("memory: model file %.2f MiB + KV cache %.2f MiB (%lld positions) = %.2f MiB\n", mib(file_bytes),
+                mib(kv.bytes()), static_cast<long long>(kv.n_ctx()), mib(budget));
+    std::printf("memory: resident now %.2f MiB (file-backed %.2f, anonymous %.2f); most seen: file-backed %.2f, "
+                "anonymous %.2f\n",
+                mib(last_.rss_bytes), mib(last_.rss_file_bytes), mib(last_.rss_anon_bytes), mib(max_file_),
+                mib(max_anon_));
+    std::printf("memory: peak resident (VmHWM) %.2f MiB = %.3f x (file + KV cache)\n", mib(last_.peak_rss_bytes),
+                static_cast<double>(last_.peak_rss_bytes) / static_cast<double>(budget));
+  }
+
+ private:
+  core::Status error_;
+  core::ProcessMemory last_;
+  uint64_t max_anon_ = 0, max_file_ = 0;
+};
+
 core::Status run_bench(const BenchOptions& o) {
   if (o.prompt < 0 || o.gen < 0 || o.reps < 1 || (o.prompt == 0 && o.gen == 0)) {
     return core::Status::invalid_argument(
@@ -127,7 +172,11 @@ core::Status run_bench(const BenchOptions& o) {
   DecoderFlags flags = o.decoder;
   if (flags.ctx < 0) flags.ctx = std::max<int64_t>({o.prompt, o.gen, 1});
   if (flags.batch < o.prompt) flags.batch = o.prompt;  // ppN is one forward pass, as in llama-bench
-  ANVIL_ASSIGN_OR_RETURN(LoadedDecoder d, load_decoder(flags, false, o.profile));
+  // With the tokenizer, as generate and chat hold it, so that the memory figures are a real
+  // process's (the tests feed random token ids and never use it).
+  ANVIL_ASSIGN_OR_RETURN(LoadedDecoder d, load_decoder(flags, /*with_tokenizer=*/true, o.profile));
+  MemoryWatch memory;
+  memory.sample();
   const BenchClock clock(o.clock == "cpu", d.threads);
   const engine::LlamaModel& m = *d.model;
   std::mt19937 rng(42);
@@ -159,6 +208,7 @@ core::Status run_bench(const BenchOptions& o) {
     for (int r = 0; r < o.reps; ++r) {
       ANVIL_ASSIGN_OR_RETURN(double sec, time_prefill(*d.session, prompt, clock));
       tps.push_back(static_cast<double>(o.prompt) / sec);
+      memory.sample();
     }
     row(fmt::format("pp{}", o.prompt), tps);
   }
@@ -168,9 +218,11 @@ core::Status run_bench(const BenchOptions& o) {
     for (int r = 0; r < o.reps; ++r) {
       ANVIL_ASSIGN_OR_RETURN(double sec, time_decode(*d.session, tokens, o.gen, clock));
       tps.push_back(static_cast<double>(o.gen) / sec);
+      memory.sample();
     }
     row(fmt::format("tg{}", o.gen), tps);
   }
+  memory.print(m.file().file_size(), d.session->kv_cache());
   if (o.profile) {
     const engine::LlamaProfile& p = d.session->profile();
     double total = 0;

@@ -25,29 +25,17 @@ constexpr int kMaxDims = 4;
 // Arrays of arrays nest at most this deep: no real file nests at all, and a bound keeps a
 // crafted file from exhausting the stack.
 constexpr int kMaxArrayDepth = 8;
-// Every array element becomes a 56-byte GgufValue, so a file made of one huge uint8 array would
-// cost 56x its size in memory. Real files hold a few million elements at most (vocabularies of
-// ~256k tokens: tokens, scores, types and merges).
+// Arrays stay in the mapping, but an array of arrays holds one GgufValue per element and a string
+// array 0.5 bytes per element: a bound keeps a crafted file from costing many times its size.
+// Real files hold a few million elements at most (vocabularies of ~256k tokens: tokens, scores,
+// types and merges).
 constexpr uint64_t kMaxArrayElements = uint64_t{1} << 25;
 
 // Smallest encoding of one value of `type` (for arrays: its element-type and count fields).
 uint64_t min_encoded_size(GgufValueType type) {
-  switch (type) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool: return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16: return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32: return 4;
-    case GgufValueType::kString:
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64: return 8;
-    case GgufValueType::kArray: return 12;
-  }
-  return 1;
+  if (type == GgufValueType::kString) return 8;
+  if (type == GgufValueType::kArray) return 12;
+  return gguf_scalar_size(type);
 }
 
 bool is_valid_value_type(uint32_t raw) { return raw <= static_cast<uint32_t>(GgufValueType::kFloat64); }
@@ -220,40 +208,14 @@ class GgufParser {
     }
     auto type = static_cast<GgufValueType>(raw_type);
     out->type_ = type;
-    switch (type) {
-      case GgufValueType::kUint8: return read_scalar<uint8_t>(out, describe);
-      case GgufValueType::kInt8: return read_scalar<int8_t>(out, describe);
-      case GgufValueType::kUint16: return read_scalar<uint16_t>(out, describe);
-      case GgufValueType::kInt16: return read_scalar<int16_t>(out, describe);
-      case GgufValueType::kUint32: return read_scalar<uint32_t>(out, describe);
-      case GgufValueType::kInt32: return read_scalar<int32_t>(out, describe);
-      case GgufValueType::kUint64: return read_scalar<uint64_t>(out, describe);
-      case GgufValueType::kInt64: return read_scalar<int64_t>(out, describe);
-      case GgufValueType::kFloat32: return read_scalar<float>(out, describe);
-      case GgufValueType::kFloat64: return read_scalar<double>(out, describe);
-      case GgufValueType::kBool: {
-        uint8_t b = 0;
-        ANVIL_RETURN_IF_ERROR(read(&b, describe));
-        if (b > 1) return corrupt(fmt::format("{} is a bool stored as {}, expected 0 or 1", describe(), b));
-        out->u_ = b;
-        return {};
-      }
-      case GgufValueType::kString: return read_string(&out->s_, describe);
-      case GgufValueType::kArray: return read_array(out, depth, path);
-    }
-    return {};
-  }
-
-  template <typename T, typename Describe>
-  core::Status read_scalar(GgufValue* out, Describe&& describe) {
-    T v{};
-    ANVIL_RETURN_IF_ERROR(read(&v, describe));
-    if constexpr (std::is_floating_point_v<T>) {
-      out->f_ = v;
-    } else if constexpr (std::is_signed_v<T>) {
-      out->i_ = v;
-    } else {
-      out->u_ = v;
+    if (type == GgufValueType::kString) return read_string(&out->s_, describe);
+    if (type == GgufValueType::kArray) return read_array(out, depth, path);
+    const uint64_t size = gguf_scalar_size(type);
+    ANVIL_RETURN_IF_ERROR(need(size, describe));
+    *out = GgufValue::decode_scalar(type, bytes_.data() + pos_);
+    pos_ += size;
+    if (type == GgufValueType::kBool && out->u_ > 1) {
+      return corrupt(fmt::format("{} is a bool stored as {}, expected 0 or 1", describe(), out->u_));
     }
     return {};
   }
@@ -289,12 +251,43 @@ class GgufParser {
           "{} brings the metadata arrays to {} elements, more than Anvil's limit of {}", describe(),
           array_elements_, kMaxArrayElements));
     }
-    out->elements_.resize(count);
+    out->count_ = count;
+    const uint64_t start = pos_;
     ValuePath element_path{&path, {}, 0};
-    for (uint64_t i = 0; i < count; ++i) {
-      element_path.index = i;
-      ANVIL_RETURN_IF_ERROR(read_value(raw_element_type, &out->elements_[i], depth + 1, element_path));
+    switch (element_type) {
+      case GgufValueType::kArray:
+        out->children_.resize(count);
+        for (uint64_t i = 0; i < count; ++i) {
+          element_path.index = i;
+          ANVIL_RETURN_IF_ERROR(read_value(raw_element_type, &out->children_[i], depth + 1, element_path));
+        }
+        return {};
+      case GgufValueType::kString: {
+        // Every string is checked now, so that element() can walk lengths unchecked later.
+        out->string_offsets_.reserve((count + GgufValue::kStringStride - 1) / GgufValue::kStringStride);
+        std::string_view s;
+        for (uint64_t i = 0; i < count; ++i) {
+          if (i % GgufValue::kStringStride == 0) out->string_offsets_.push_back(pos_ - start);
+          element_path.index = i;
+          ANVIL_RETURN_IF_ERROR(read_string(&s, [&] { return element_path.describe(); }));
+        }
+        break;
+      }
+      case GgufValueType::kBool:
+        for (uint64_t i = 0; i < count; ++i) {
+          if (const uint8_t b = bytes_[pos_ + i]; b > 1) {
+            element_path.index = i;
+            return corrupt(
+                fmt::format("{} is a bool stored as {}, expected 0 or 1", element_path.describe(), b));
+          }
+        }
+        pos_ += count;
+        break;
+      default:
+        pos_ += min_bytes;  // fixed-size elements: all present, checked above
+        break;
     }
+    out->raw_ = bytes_.subspan(start, pos_ - start);
     return {};
   }
 
@@ -561,7 +554,7 @@ core::Result<std::optional<std::vector<std::string_view>>> GgufFile::get_string_
   }
   std::vector<std::string_view> out;
   out.reserve(v->array_size());
-  for (const auto& e : v->elements()) out.push_back(*e.as_string());
+  for (const GgufValue e : v->elements()) out.push_back(*e.as_string());
   return Out(std::move(out));
 }
 
@@ -574,7 +567,7 @@ core::Result<std::optional<std::vector<float>>> GgufFile::get_float_array(std::s
   if (!numeric) return wrong_type(*this, key, *v, "an array of numbers");
   std::vector<float> out;
   out.reserve(v->array_size());
-  for (const auto& e : v->elements()) out.push_back(static_cast<float>(*e.as_float()));
+  for (const GgufValue e : v->elements()) out.push_back(static_cast<float>(*e.as_float()));
   return Out(std::move(out));
 }
 
@@ -587,11 +580,11 @@ core::Result<std::optional<std::vector<int64_t>>> GgufFile::get_int_array(std::s
   }
   std::vector<int64_t> out;
   out.reserve(v->array_size());
-  for (size_t i = 0; i < v->elements().size(); ++i) {
-    auto x = v->elements()[i].as_int();
+  for (const GgufValue e : v->elements()) {
+    auto x = e.as_int();
     if (!x) {
       return core::Status::invalid_argument(fmt::format("{}: element {} of metadata '{}' = {} does not fit in int64",
-                                                        name_, i, key, v->elements()[i].to_string()));
+                                                        name_, out.size(), key, e.to_string()));
     }
     out.push_back(*x);
   }

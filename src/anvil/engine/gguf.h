@@ -35,14 +35,19 @@ enum class GgufValueType : uint32_t {
 };
 std::string_view gguf_value_type_name(GgufValueType type);
 
-// One metadata value. Scalars are held widened; strings and arrays point into the mapping
-// (string_views stay valid as long as the GgufFile lives). Arrays of arrays are allowed.
+class GgufElements;
+
+// One metadata value. Scalars are held widened; strings point into the mapping (string_views stay
+// valid as long as the GgufFile lives). An array read from a file is a typed view of its encoded
+// elements in the mapping, not one object per element (a tokenizer's 150k-token arrays would cost
+// 56 bytes an element): element(i) decodes on demand. Arrays of arrays (no real file has one) and
+// arrays built in memory hold their elements.
 class GgufValue {
  public:
   GgufValueType type() const { return type_; }
   // For arrays: the element type and count.
   GgufValueType array_type() const { return array_type_; }
-  size_t array_size() const { return elements_.size(); }
+  size_t array_size() const { return count_; }
 
   bool is_integer() const;  // any of the integer types (not bool)
   bool is_float() const;    // float32 / float64
@@ -54,8 +59,11 @@ class GgufValue {
   std::optional<bool> as_bool() const;
   std::optional<std::string_view> as_string() const;
 
-  // Array elements (any element type); an empty vector if not an array.
-  const std::vector<GgufValue>& elements() const { return elements_; }
+  // Element i < array_size() of an array. Constant time for fixed-size element types; a string
+  // element walks at most kStringStride - 1 length prefixes from the nearest recorded offset.
+  GgufValue element(size_t i) const;
+  // The elements for range-for and indexing (decoded on demand; empty if not an array).
+  GgufElements elements() const;
 
   // Human-readable rendering, arrays shortened after `max_elements` items: used by `model info`.
   std::string to_string(size_t max_elements = 8) const;
@@ -68,9 +76,19 @@ class GgufValue {
   static GgufValue make_string(std::string_view s);
   static GgufValue make_array(GgufValueType element_type, std::vector<GgufValue> elements);
 
+  // Every kStringStride-th string element's offset is recorded: 0.5 bytes per element.
+  static constexpr size_t kStringStride = 16;
+
  private:
   friend class GgufParser;
-  // 56 bytes: tokenizer arrays hold a few hundred thousand of these.
+  friend class GgufElements;
+  // A scalar of `type` from its little-endian encoding at `p` (the parser has checked it).
+  static GgufValue decode_scalar(GgufValueType type, const uint8_t* p);
+  // The element whose encoding starts at byte `offset` of raw_ (views of scalars and strings).
+  GgufValue element_at(uint64_t offset) const;
+  // Bytes of the encoded element at byte `offset` of raw_.
+  uint64_t encoded_size_at(uint64_t offset) const;
+
   GgufValueType type_ = GgufValueType::kUint8;
   GgufValueType array_type_ = GgufValueType::kUint8;
   union {
@@ -78,8 +96,41 @@ class GgufValue {
     int64_t i_;       // signed integers
     double f_;        // floats (a float32 is held widened)
   };
-  std::string_view s_;
-  std::vector<GgufValue> elements_;
+  std::string_view s_;             // strings
+  uint64_t count_ = 0;             // arrays: element count
+  std::span<const uint8_t> raw_;   // arrays read from a file (not of arrays): the encoded elements
+  std::vector<uint64_t> string_offsets_;  // arrays of strings in raw_: offset of element k * kStringStride
+  std::vector<GgufValue> children_;       // arrays built in memory and arrays of arrays: the elements
+};
+
+// The elements of an array value, decoded one at a time; refers to the value (keep it alive).
+class GgufElements {
+ public:
+  class Iterator {
+   public:
+    using value_type = GgufValue;
+    using difference_type = std::ptrdiff_t;
+    GgufValue operator*() const;
+    Iterator& operator++();
+    bool operator==(const Iterator& other) const { return index_ == other.index_; }
+
+   private:
+    friend class GgufElements;
+    Iterator(const GgufValue* array, size_t index) : array_(array), index_(index) {}
+    const GgufValue* array_;
+    size_t index_;
+    uint64_t offset_ = 0;  // into the array's raw bytes, for views
+  };
+
+  explicit GgufElements(const GgufValue& array) : array_(&array) {}
+  size_t size() const { return array_->array_size(); }
+  bool empty() const { return size() == 0; }
+  GgufValue operator[](size_t i) const { return array_->element(i); }
+  Iterator begin() const { return Iterator(array_, 0); }
+  Iterator end() const { return Iterator(array_, size()); }
+
+ private:
+  const GgufValue* array_;
 };
 
 struct GgufKeyValue {

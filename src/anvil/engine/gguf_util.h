@@ -11,6 +11,8 @@ namespace anvil::engine {
 
 bool is_integer_type(GgufValueType type);  // the eight integer types (not bool)
 bool is_float_type(GgufValueType type);    // float32, float64
+// Encoded bytes of one value of a fixed-size type (numbers, bool); 0 for strings and arrays.
+uint64_t gguf_scalar_size(GgufValueType type);
 
 // Printable ASCII kept; anything else as \xNN (so a corrupt key cannot garble a terminal); cut
 // after 96 bytes with "...(N bytes)".

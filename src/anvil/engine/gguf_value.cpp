@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "anvil/engine/gguf.h"
@@ -40,6 +41,25 @@ bool is_integer_type(GgufValueType type) {
     case GgufValueType::kInt64: return true;
     default: return false;
   }
+}
+
+uint64_t gguf_scalar_size(GgufValueType type) {
+  switch (type) {
+    case GgufValueType::kUint8:
+    case GgufValueType::kInt8:
+    case GgufValueType::kBool: return 1;
+    case GgufValueType::kUint16:
+    case GgufValueType::kInt16: return 2;
+    case GgufValueType::kUint32:
+    case GgufValueType::kInt32:
+    case GgufValueType::kFloat32: return 4;
+    case GgufValueType::kUint64:
+    case GgufValueType::kInt64:
+    case GgufValueType::kFloat64: return 8;
+    case GgufValueType::kString:
+    case GgufValueType::kArray: break;
+  }
+  return 0;
 }
 
 bool is_float_type(GgufValueType type) {
@@ -123,8 +143,68 @@ GgufValue GgufValue::make_array(GgufValueType element_type, std::vector<GgufValu
   GgufValue out;
   out.type_ = GgufValueType::kArray;
   out.array_type_ = element_type;
-  out.elements_ = std::move(elements);
+  out.count_ = elements.size();
+  out.children_ = std::move(elements);
   return out;
+}
+
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+GgufValue GgufValue::decode_scalar(GgufValueType type, const uint8_t* p) {
+  switch (type) {
+    case GgufValueType::kUint8:
+    case GgufValueType::kBool: return make_uint(type, load<uint8_t>(p));
+    case GgufValueType::kInt8: return make_int(type, load<int8_t>(p));
+    case GgufValueType::kUint16: return make_uint(type, load<uint16_t>(p));
+    case GgufValueType::kInt16: return make_int(type, load<int16_t>(p));
+    case GgufValueType::kUint32: return make_uint(type, load<uint32_t>(p));
+    case GgufValueType::kInt32: return make_int(type, load<int32_t>(p));
+    case GgufValueType::kUint64: return make_uint(type, load<uint64_t>(p));
+    case GgufValueType::kInt64: return make_int(type, load<int64_t>(p));
+    case GgufValueType::kFloat32: return make_float(type, load<float>(p));
+    case GgufValueType::kFloat64: return make_float(type, load<double>(p));
+    case GgufValueType::kString:
+      return make_string(std::string_view(reinterpret_cast<const char*>(p) + 8, load<uint64_t>(p)));
+    case GgufValueType::kArray: break;  // arrays of arrays hold their children
+  }
+  return GgufValue();
+}
+
+uint64_t GgufValue::encoded_size_at(uint64_t offset) const {
+  if (array_type_ == GgufValueType::kString) return 8 + load<uint64_t>(raw_.data() + offset);
+  return gguf_scalar_size(array_type_);
+}
+
+GgufValue GgufValue::element_at(uint64_t offset) const { return decode_scalar(array_type_, raw_.data() + offset); }
+
+GgufValue GgufValue::element(size_t i) const {
+  if (!children_.empty()) return children_[i];
+  if (array_type_ != GgufValueType::kString) return element_at(i * gguf_scalar_size(array_type_));
+  uint64_t offset = string_offsets_[i / kStringStride];
+  for (size_t k = i / kStringStride * kStringStride; k < i; ++k) offset += encoded_size_at(offset);
+  return element_at(offset);
+}
+
+GgufElements GgufValue::elements() const { return GgufElements(*this); }
+
+GgufValue GgufElements::Iterator::operator*() const {
+  if (!array_->children_.empty()) return array_->children_[index_];
+  return array_->element_at(offset_);
+}
+
+GgufElements::Iterator& GgufElements::Iterator::operator++() {
+  if (array_->children_.empty()) offset_ += array_->encoded_size_at(offset_);
+  ++index_;
+  return *this;
 }
 
 namespace {
@@ -161,11 +241,13 @@ std::string GgufValue::to_string(size_t max_elements) const {
     case GgufValueType::kFloat64: return fmt::format("{}", f_);
     case GgufValueType::kArray: {
       std::string out = "[";
-      for (size_t i = 0; i < elements_.size() && i < max_elements; ++i) {
-        if (i > 0) out += ", ";
-        out += elements_[i].to_string(max_elements);
+      size_t i = 0;
+      for (const GgufValue& e : elements()) {
+        if (i == max_elements) break;
+        if (i++ > 0) out += ", ";
+        out += e.to_string(max_elements);
       }
-      if (elements_.size() > max_elements) out += fmt::format(", ... ({} total)", elements_.size());
+      if (count_ > max_elements) out += fmt::format(", ... ({} total)", count_);
       out += "]";
       return out;
     }

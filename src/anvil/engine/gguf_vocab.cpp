@@ -139,7 +139,7 @@ void apply_name_rules(const GgufFile& f, TokenizerVocab& v) {
   if (lower.find("phi-3") == std::string::npos && lower.find("phi3") == std::string::npos) return;
   for (size_t i = 0; i < v.tokens.size(); ++i) {
     const TokenType t = i < v.token_types.size() ? v.token_types[i] : TokenType::kNormal;
-    const std::string& s = v.tokens[i];
+    const std::string_view s = v.tokens[i];
     const bool special = t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown;
     if ((special || s == "</s>") && s != "<unk>" && s != "<s>" && s != "<|endoftext|>") {
       v.rstrip_tokens.push_back(static_cast<TokenId>(i));

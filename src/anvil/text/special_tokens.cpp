@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <string>
-#include <unordered_map>
 
 namespace anvil::text {
 
@@ -103,12 +102,27 @@ void split_special_tokens(std::string_view text, const std::vector<SpecialToken>
 }
 
 std::vector<TokenId> resolve_end_of_generation(TokenizerVocab& vocab) {
-  std::unordered_map<std::string_view, TokenId> by_text;
-  by_text.reserve(vocab.tokens.size());
-  for (size_t i = 0; i < vocab.tokens.size(); ++i) by_text.emplace(vocab.tokens[i], static_cast<TokenId>(i));
+  // The first id of each text looked up below (find() knows no other), found in one pass over the
+  // vocabulary: an index of every token would cost megabytes for a few dozen lookups.
+  std::vector<std::string_view> wanted = {"<|eom_id|>", "<|return|>", "<|call|>", "<|calls|>", "<|flush|>",
+                                          "<|tool_response>", "<|end|>", "</s>"};
+  wanted.insert(wanted.end(), kEotTexts.begin(), kEotTexts.end());
+  wanted.insert(wanted.end(), kFimPadTexts.begin(), kFimPadTexts.end());
+  wanted.insert(wanted.end(), kFimRepTexts.begin(), kFimRepTexts.end());
+  wanted.insert(wanted.end(), kFimSepTexts.begin(), kFimSepTexts.end());
+  wanted.insert(wanted.end(), kEogTexts.begin(), kEogTexts.end());
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<TokenId> wanted_ids(wanted.size(), -1);
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    const auto it = std::lower_bound(wanted.begin(), wanted.end(), vocab.tokens[i]);
+    if (it != wanted.end() && *it == vocab.tokens[i] && wanted_ids[it - wanted.begin()] < 0) {
+      wanted_ids[it - wanted.begin()] = static_cast<TokenId>(i);
+    }
+  }
   auto find = [&](std::string_view t) -> TokenId {
-    auto it = by_text.find(t);
-    return it == by_text.end() ? -1 : it->second;
+    const auto it = std::lower_bound(wanted.begin(), wanted.end(), t);
+    return it != wanted.end() && *it == t ? wanted_ids[it - wanted.begin()] : -1;
   };
   auto mark_control = [&](TokenId id) {
     if (id < 0) return;

@@ -2,11 +2,11 @@
 #include "anvil/text/tokenizer.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "anvil/text/bpe_tokenizer.h"
 #include "anvil/text/special_tokens.h"
 #include "anvil/text/spm_tokenizer.h"
+#include "anvil/text/token_index.h"
 #include "anvil/text/ugm_tokenizer.h"
 #include "anvil/text/wordpiece_tokenizer.h"
 
@@ -32,15 +32,10 @@ core::Status check_vocab(const TokenizerVocab& v) {
                                             ", expected 0..6");
     }
   }
-  std::unordered_map<std::string_view, size_t> seen;
-  seen.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (v.tokens[i].empty()) continue;  // llama.cpp tolerates (and never matches) empty tokens
-    auto [it, inserted] = seen.emplace(v.tokens[i], i);
-    if (!inserted) {
-      return core::Status::invalid_argument("duplicate token '" + v.tokens[i] + "' at ids " +
-                                            std::to_string(it->second) + " and " + std::to_string(i));
-    }
+  // llama.cpp tolerates (and never matches) empty tokens; the index leaves them out.
+  if (auto dup = TokenIndex().build(v.tokens)) {
+    return core::Status::invalid_argument("duplicate token '" + std::string(v.tokens[dup->second]) + "' at ids " +
+                                          std::to_string(dup->first) + " and " + std::to_string(dup->second));
   }
   const std::pair<const char*, TokenId> ids[] = {{"bos", v.bos}, {"eos", v.eos}, {"eot", v.eot}, {"eom", v.eom},
                                                  {"unk", v.unk}, {"sep", v.sep}, {"pad", v.pad}, {"cls", v.cls},

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "anvil/core/status.h"
+#include "anvil/text/string_table.h"
 
 namespace anvil::text {
 
@@ -34,10 +35,11 @@ struct TokenizerVocab {
   std::string model;  // "llama" (SentencePiece), "gpt2" (byte-level BPE), "bert" (WordPiece),
                       // "t5" (SentencePiece unigram)
   std::string pre;    // pre-tokenizer: "default", "llama-bpe", "qwen2", "deepseek-llm", ...
-  std::vector<std::string> tokens;
+  StringTable tokens;                  // texts, by id (one arena: string_table.h)
   std::vector<float> scores;           // may be empty
   std::vector<TokenType> token_types;  // may be empty (all normal)
-  std::vector<std::string> merges;     // BPE merges "a b", highest priority first
+  StringTable merges;                  // BPE merges "a b", highest priority first (a built
+                                       // BpeTokenizer keeps them only in its merge table)
   // t5 (unigram): SentencePiece's normalization rules, raw bytes (precompiled_charsmap.h); may be
   // empty (no normalization).
   std::string precompiled_charsmap;

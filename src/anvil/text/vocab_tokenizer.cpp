@@ -25,7 +25,7 @@ int parse_byte_token(std::string_view text) {
 VocabTokenizer::VocabTokenizer(TokenizerVocab vocab, std::vector<TokenId> eog_ids) : Tokenizer(std::move(vocab)) {
   eog_ids_ = std::move(eog_ids);
   index_.build(vocab_.tokens);  // duplicates were rejected by create()
-  for (const std::string& t : vocab_.tokens) max_token_bytes_ = std::max(max_token_bytes_, t.size());
+  for (const std::string_view t : vocab_.tokens) max_token_bytes_ = std::max(max_token_bytes_, t.size());
   specials_ = collect_special_tokens(vocab_);
   static const char* kHex = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {
@@ -67,14 +67,14 @@ std::vector<TokenId> VocabTokenizer::encode(std::string_view text, bool add_spec
 std::string VocabTokenizer::token_to_piece(TokenId id, bool render_special) const {
   std::string out;
   if (id < 0 || id >= n_vocab()) return out;
-  const std::string& text = vocab_.tokens[id];
+  const std::string_view text = vocab_.tokens[id];
   switch (token_type(id)) {
     case TokenType::kControl:
     case TokenType::kUnknown:
-      if (render_special) out = text;
+      if (render_special) out.assign(text);
       break;
     case TokenType::kUserDefined:
-      out = text;
+      out.assign(text);
       break;
     case TokenType::kNormal:
       append_normal_piece(id, out);
