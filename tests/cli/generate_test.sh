@@ -72,6 +72,8 @@ expect_contains "$out" "| model" "bench header"
 expect_contains "$out" "llama 4M F32" "bench model label"
 expect_contains "$out" "pp32" "bench pp row"
 expect_contains "$out" "tg8" "bench tg row"
+expect_contains "$out" "memory: model file" "bench memory: file and KV cache"
+expect_contains "$out" "memory: peak resident (VmHWM)" "bench memory: peak against file + KV cache"
 
 # Errors name the file and the problem.
 err=$(expect_failure anvil generate -m "$WORK/missing.gguf" -p x)
