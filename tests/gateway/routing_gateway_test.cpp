@@ -61,6 +61,29 @@ class RoutingGatewayTest : public ::testing::Test {
     return c;
   }
 
+  // Model "chat" on deployment "a", falling back to model "backup" on deployment "b".
+  void build_with_backup(int max_attempts = 3) {
+    GatewayConfig c = base_config();
+    c.retry.max_attempts = max_attempts;
+    c.deployments = {deployment("a"), deployment("b")};
+    c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
+    build(c);
+  }
+
+  // Model "chat" on deployment "a" alone, whose breaker opens on its first failure; opens it.
+  GatewayConfig build_and_open_single_breaker() {
+    GatewayConfig c = base_config();
+    c.retry.max_attempts = 1;
+    c.breaker.consecutive_failures = 1;
+    c.deployments = {deployment("a")};
+    c.models = {model("chat", {"a"})};
+    build(c);
+    provider_.script("a", {http(500)});
+    EXPECT_FALSE(complete().ok());
+    EXPECT_EQ(gateway_->breakers().front().state, BreakerState::kOpen);
+    return c;
+  }
+
   CallContext context(std::chrono::milliseconds timeout = seconds(600)) {
     CallContext ctx;
     ctx.request_id = "req-1";
@@ -125,10 +148,7 @@ TEST_F(RoutingGatewayTest, RetryAfterIsTheDelay) {
 }
 
 TEST_F(RoutingGatewayTest, ClientErrorsAreTheAnswer) {
-  GatewayConfig c = base_config();
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup();
   Step bad = http(400);
   bad.failure->body = R"({"error":{"message":"bad temperature"}})";
   provider_.script("a", {bad});
@@ -162,11 +182,7 @@ TEST_F(RoutingGatewayTest, FallbackChainInOrder) {
 }
 
 TEST_F(RoutingGatewayTest, EveryDeploymentFailingReturnsTheLastFailure) {
-  GatewayConfig c = base_config();
-  c.retry.max_attempts = 1;
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup(1);
   provider_.script("a", {http(500)});
   provider_.script("b", {http(503, seconds(7))});
   CallResult r = complete();
@@ -255,14 +271,7 @@ TEST_F(RoutingGatewayTest, BreakerOpensAfterTheThresholdThenProbes) {
 }
 
 TEST_F(RoutingGatewayTest, NothingAvailableSaysWhy) {
-  GatewayConfig c = base_config();
-  c.retry.max_attempts = 1;
-  c.breaker.consecutive_failures = 1;
-  c.deployments = {deployment("a")};
-  c.models = {model("chat", {"a"})};
-  build(c);
-  provider_.script("a", {http(500)});
-  EXPECT_FALSE(complete().ok());
+  build_and_open_single_breaker();
   CallResult r = complete();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure->http_status, 503);
@@ -273,14 +282,7 @@ TEST_F(RoutingGatewayTest, NothingAvailableSaysWhy) {
 
 // A probe whose call is abandoned (its coroutine destroyed at shutdown) gives the probe back.
 TEST_F(RoutingGatewayTest, AbandonedProbeIsReleased) {
-  GatewayConfig c = base_config();
-  c.retry.max_attempts = 1;
-  c.breaker.consecutive_failures = 1;
-  c.deployments = {deployment("a")};
-  c.models = {model("chat", {"a"})};
-  build(c);
-  provider_.script("a", {http(500)});
-  ASSERT_FALSE(complete().ok());
+  const GatewayConfig c = build_and_open_single_breaker();
   clock_.advance(c.breaker.cooldown);
   Step hang = ok();
   hang.hang = true;
@@ -300,10 +302,7 @@ TEST_F(RoutingGatewayTest, AbandonedProbeIsReleased) {
 }
 
 TEST_F(RoutingGatewayTest, StreamStartedIsNeitherRetriedNorMoved) {
-  GatewayConfig c = base_config();
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup();
   Step cut = fail(FailureKind::kReset);
   cut.chunks = {R"({"n":1})"};  // one chunk reached the client, then the connection dropped
   provider_.script("a", {cut});
@@ -318,11 +317,7 @@ TEST_F(RoutingGatewayTest, StreamStartedIsNeitherRetriedNorMoved) {
 }
 
 TEST_F(RoutingGatewayTest, StreamFailingBeforeTheFirstByteFallsBack) {
-  GatewayConfig c = base_config();
-  c.retry.max_attempts = 1;
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup(1);
   Step refused = fail(FailureKind::kConnect);
   refused.chunks.clear();
   provider_.script("a", {refused});
@@ -439,10 +434,7 @@ TEST_F(RoutingGatewayTest, CachedAnswerIsTheLastFallback) {
 }
 
 TEST_F(RoutingGatewayTest, WaitsPastTheDeadlineAreNotTaken) {
-  GatewayConfig c = base_config();
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup();
   // Retry-After 3 s with 2 s left: "a" is not retried; "b" answers.
   provider_.script("a", {http(429, seconds(3))});
   provider_.script("b", {ok()});
@@ -453,10 +445,7 @@ TEST_F(RoutingGatewayTest, WaitsPastTheDeadlineAreNotTaken) {
 }
 
 TEST_F(RoutingGatewayTest, DeadlinePassedStopsTheCall) {
-  GatewayConfig c = base_config();
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup();
   Step slow = fail(FailureKind::kTimeout);
   slow.latency = seconds(5);  // the attempt itself used up the 2 s
   provider_.script("a", {slow});
@@ -468,10 +457,7 @@ TEST_F(RoutingGatewayTest, DeadlinePassedStopsTheCall) {
 }
 
 TEST_F(RoutingGatewayTest, CancelledStopsEverything) {
-  GatewayConfig c = base_config();
-  c.deployments = {deployment("a"), deployment("b")};
-  c.models = {model("chat", {"a"}, {"backup"}), model("backup", {"b"})};
-  build(c);
+  build_with_backup();
   provider_.script("a", {fail(FailureKind::kCancelled)});
   CallResult r = complete();
   ASSERT_FALSE(r.ok());
