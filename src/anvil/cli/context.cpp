@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "anvil/app/data_dir.h"
 #include "anvil/core/environment.h"
 #include "anvil/core/log.h"
 #include "anvil/core/redactor.h"
@@ -31,6 +32,12 @@ core::Result<app::Settings> Context::settings() {
 core::Result<app::KnowledgeBase> Context::open_knowledge_base() {
   ANVIL_ASSIGN_OR_RETURN(auto s, settings());
   return app::KnowledgeBase::open(s.data_dir);
+}
+
+core::Result<std::filesystem::path> Context::database_path() {
+  ANVIL_ASSIGN_OR_RETURN(auto s, settings());
+  ANVIL_ASSIGN_OR_RETURN(auto dir, app::DataDir::open(s.data_dir));
+  return dir.database();
 }
 
 void Context::fail(const core::Status& status, int code) {

@@ -25,6 +25,8 @@ struct Context {
 
   core::Result<app::Settings> settings();
   core::Result<app::KnowledgeBase> open_knowledge_base();
+  // <data dir>/anvil.db, creating the data directory when missing.
+  core::Result<std::filesystem::path> database_path();
 
   // Prints "anvil: error: ..." (secrets redacted) and records a failing exit status.
   void fail(const core::Status& status, int code = 1);
@@ -44,5 +46,7 @@ void register_quantize(CLI::App& app, Context& ctx);
 void register_tokenize(CLI::App& app, Context& ctx);
 void register_generate(CLI::App& app, Context& ctx);
 void register_embed(CLI::App& app, Context& ctx);
+void register_keys(CLI::App& app, Context& ctx);
+void register_usage(CLI::App& app, Context& ctx);
 
 }  // namespace anvil::cli
