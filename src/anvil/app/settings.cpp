@@ -50,7 +50,7 @@ Result<Settings> load_settings(const std::string& config_file, const std::map<st
     if (std::filesystem::exists("anvil.toml", ec)) path = "anvil.toml";
   }
   ANVIL_ASSIGN_OR_RETURN(auto config, core::Config::load(settings_schema(), path, environment, flags));
-  Settings s{std::move(config)};
+  Settings s{std::move(config), path};
   ANVIL_ASSIGN_OR_RETURN(auto data_dir, s.config.get_string("data_dir"));
   s.data_dir = data_dir;
   ANVIL_ASSIGN_OR_RETURN(s.log_level, s.config.get_string("log.level"));

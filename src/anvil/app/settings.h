@@ -19,6 +19,7 @@ const core::ConfigSchema& settings_schema();
 
 struct Settings {
   core::Config config;
+  std::optional<std::filesystem::path> config_file;  // the anvil.toml read, if any
   std::filesystem::path data_dir;
   std::string log_level;
   std::string log_format;

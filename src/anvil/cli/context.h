@@ -46,6 +46,7 @@ void register_quantize(CLI::App& app, Context& ctx);
 void register_tokenize(CLI::App& app, Context& ctx);
 void register_generate(CLI::App& app, Context& ctx);
 void register_embed(CLI::App& app, Context& ctx);
+void register_serve(CLI::App& app, Context& ctx);
 void register_keys(CLI::App& app, Context& ctx);
 void register_usage(CLI::App& app, Context& ctx);
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   anvil::cli::register_tokenize(app, ctx);
   anvil::cli::register_generate(app, ctx);
   anvil::cli::register_embed(app, ctx);
+  anvil::cli::register_serve(app, ctx);
   anvil::cli::register_keys(app, ctx);
   anvil::cli::register_usage(app, ctx);
 
