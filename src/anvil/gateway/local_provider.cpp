@@ -290,10 +290,15 @@ asio::awaitable<std::variant<engine::GenerateResult, UpstreamFailure>> run_gener
   bool timed_out = false;
   for (;;) {
     Relay::Drained drained = relay->drain();
-    if (!drained.text.empty() && !cancelled && !co_await on_piece(drained.text)) {
-      relay->client_gone();
-      s.scheduler->cancel(*id);
-      cancelled = true;
+    // `bool x = co_await ...; if (!x)` rather than `if (!co_await ...)`: GCC 12 miscompiles the
+    // latter in some coroutines (seen as segfaults in the server's routes).
+    if (!drained.text.empty() && !cancelled) {
+      const bool delivered = co_await on_piece(drained.text);
+      if (!delivered) {
+        relay->client_gone();
+        s.scheduler->cancel(*id);
+        cancelled = true;
+      }
     }
     if (drained.done) break;
     const bool woken = co_await relay->wait(cancelled ? std::chrono::steady_clock::time_point::max() : deadline);
@@ -417,10 +422,12 @@ asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deploymen
   Generation counted{gen.prompt, {}};
   const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.model, unix_now()};
   bool first = true;
+  bool client_gone = false;  // once the sink says so, nothing more is written to it
   auto relay_piece = [&](std::string_view piece) -> asio::awaitable<bool> {
-    const bool ok = co_await sink.write_event(shape.chunk(piece, first, std::nullopt));
+    const bool delivered = co_await sink.write_event(shape.chunk(piece, first, std::nullopt));
+    client_gone = !delivered;
     first = false;
-    co_return ok;
+    co_return !client_gone;
   };
   auto r = co_await run_generation(*s, deployment, std::move(gen), request.deadline, relay_piece);
   if (auto* f = std::get_if<UpstreamFailure>(&r)) {
@@ -429,9 +436,10 @@ asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deploymen
   }
   const engine::GenerateResult& result = std::get<engine::GenerateResult>(r);
   attempt.usage = usage_of(counted, result);
-  if (result.finish != engine::FinishReason::kCancelled) {
-    if (first) co_await sink.write_event(shape.chunk("", true, std::nullopt));
-    co_await sink.write_event(shape.chunk("", false, finish_reason(result.finish)));
+  if (!client_gone && result.finish != engine::FinishReason::kCancelled) {
+    bool delivered = true;
+    if (first) delivered = co_await sink.write_event(shape.chunk("", true, std::nullopt));
+    if (delivered) co_await sink.write_event(shape.chunk("", false, finish_reason(result.finish)));
   }
   co_return attempt;
 }

@@ -184,7 +184,8 @@ asio::awaitable<std::optional<UpstreamFailure>> relay(const Deployment& deployme
         if (no_choices) continue;  // the usage-only chunk: counted, not relayed
       }
       if (carries_content(choices)) ++content_chunks;
-      if (!co_await sink.write_event(event.data)) {
+      const bool delivered = co_await sink.write_event(event.data);  // not `if (!co_await`: GCC 12
+      if (!delivered) {
         co_return failure(FailureKind::kCancelled,
                           fmt::format("deployment '{}': the client went away during the stream",
                                       deployment.name));

@@ -219,7 +219,8 @@ asio::awaitable<void> serve_cached(const CachedAnswer& answer, StreamSink* sink,
   result.cache_hit = true;
   if (sink == nullptr) co_return;
   for (const std::string& chunk : answer.chunks) {
-    if (!co_await sink->write_event(chunk)) break;  // the client left
+    const bool delivered = co_await sink->write_event(chunk);  // not `if (!co_await`: GCC 12
+    if (!delivered) break;  // the client left
   }
 }
 
