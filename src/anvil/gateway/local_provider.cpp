@@ -326,6 +326,13 @@ Usage usage_of(const Generation& g, const engine::GenerateResult& r) {
   return u;
 }
 
+// The generation a request asks of a served model (null: none loaded for the deployment).
+std::variant<Generation, UpstreamFailure> prepare(const LocalProvider::Served* s, const Deployment& d,
+                                                  const ProviderRequest& request) {
+  if (s == nullptr) return engine_failure(Status::internal("the model is not loaded"), d);
+  return read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<LocalProvider>> LocalProvider::create(std::span<const Deployment> deployments,
@@ -381,11 +388,7 @@ core::Result<int64_t> LocalProvider::count_prompt_tokens(const Deployment& deplo
 asio::awaitable<Attempt> LocalProvider::complete(const Deployment& deployment, const ProviderRequest& request) {
   Attempt attempt;
   const Served* s = find(deployment);
-  if (s == nullptr) {
-    attempt.failure = engine_failure(Status::internal("the model is not loaded"), deployment);
-    co_return attempt;
-  }
-  auto g = read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+  auto g = prepare(s, deployment, request);
   if (auto* f = std::get_if<UpstreamFailure>(&g)) {
     attempt.failure = std::move(*f);
     co_return attempt;
@@ -409,11 +412,7 @@ asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deploymen
                                                      StreamSink& sink) {
   StreamAttempt attempt;
   const Served* s = find(deployment);
-  if (s == nullptr) {
-    attempt.failure = engine_failure(Status::internal("the model is not loaded"), deployment);
-    co_return attempt;
-  }
-  auto g = read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+  auto g = prepare(s, deployment, request);
   if (auto* f = std::get_if<UpstreamFailure>(&g)) {
     attempt.failure = std::move(*f);
     co_return attempt;
