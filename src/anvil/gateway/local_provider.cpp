@@ -154,7 +154,7 @@ json::object usage_json(const Usage& u) {
 struct AnswerShape {
   Operation op;
   std::string id;
-  std::string model;
+  std::string model;  // the deployment's name: its `model` is a file path, not for clients
   int64_t created;
 
   json::object base(std::string_view object) const {
@@ -402,7 +402,7 @@ asio::awaitable<Attempt> LocalProvider::complete(const Deployment& deployment, c
   }
   const engine::GenerateResult& result = std::get<engine::GenerateResult>(r);
   const Usage usage = usage_of(gen, result);
-  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.model, unix_now()};
+  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.name, unix_now()};
   attempt.response.usage = usage;
   attempt.response.body = shape.answer(result.text, finish_reason(result.finish), usage);
   co_return attempt;
@@ -419,7 +419,7 @@ asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deploymen
   }
   Generation gen = std::move(std::get<Generation>(g));
   Generation counted{gen.prompt, {}};
-  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.model, unix_now()};
+  const AnswerShape shape{request.op, "chatcmpl-" + request.request_id, deployment.name, unix_now()};
   bool first = true;
   bool client_gone = false;  // once the sink says so, nothing more is written to it
   auto relay_piece = [&](std::string_view piece) -> asio::awaitable<bool> {
