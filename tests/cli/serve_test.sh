@@ -26,7 +26,7 @@ body=$(curl -s -w ' %{http_code}' -H 'Content-Type: application/json' \
   -d '{"model":"nope","messages":[{"role":"user","content":"hi"}]}' "$url/v1/chat/completions")
 expect_contains "$body" '"code":"model_not_found"}} 404' "unknown model"
 body=$(curl -s -w ' %{http_code}' -d '{"model":"m","messages":[],"stream":true}' "$url/v1/chat/completions")
-expect_contains "$body" "invalid 'messages': expected a non-empty array of messages, found array" "validation"
+expect_contains "$body" "invalid 'messages': expected a non-empty array of messages, found an empty array" "validation"
 expect_contains "$body" ' 400' "validation status"
 expect_contains "$(curl -s "$url/metrics")" 'anvil_http_requests_total{route="/health",method="GET",status="200"} 1' "metrics"
 

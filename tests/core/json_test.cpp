@@ -53,7 +53,9 @@ TEST(JsonTest, DescribesValues) {
   EXPECT_EQ(describe_json(json::value("five")), "string \"five\"");
   EXPECT_EQ(describe_json(json::value("say \"hi\"")), "string \"say \\\"hi\\\"\"");
   EXPECT_EQ(describe_json(json::object()), "object");
-  EXPECT_EQ(describe_json(json::array()), "array");
+  EXPECT_EQ(describe_json(json::array()), "an empty array");
+  EXPECT_EQ(describe_json(json::array{1}), "an array of 1 element");
+  EXPECT_EQ(describe_json(json::array{1, "x", nullptr}), "an array of 3 elements");
   EXPECT_EQ(describe_json(json::value(std::string(50, 'a'))),
             "string \"" + std::string(40, 'a') + "...\"");
   // Cut by characters, never inside a UTF-8 sequence.
@@ -92,7 +94,7 @@ TEST(JsonTest, TypedFieldErrorsNameFieldExpectedAndFound) {
   EXPECT_EQ(get_bool(o, "flag").status().message(),
             "field 'flag': expected a boolean, found number 1");
   EXPECT_EQ(get_object(o, "meta").status().message(),
-            "field 'meta': expected an object, found array");
+            "field 'meta': expected an object, found an empty array");
   EXPECT_EQ(get_array(o, "tags").status().message(),
             "field 'tags': expected an array, found object");
   EXPECT_EQ(get_string(o, "name").status().message(),

@@ -77,7 +77,7 @@ TEST(OpenAiRoutes, InvalidBodyIs400NamingTheParameter) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(r->body,
-            R"({"error":{"message":"The request body must be a JSON object: expected an object, found array",)"
+            R"({"error":{"message":"The request body must be a JSON object: expected an object, found an array of 1 element",)"
             R"("type":"invalid_request_error","param":null,"code":null}})");
   std::lock_guard lock(ts.gateway.mu);
   EXPECT_EQ(ts.gateway.calls, 0);

@@ -56,7 +56,7 @@ const std::vector<Golden> kGolden = {
     {kChat, R"({"model":"",)" MSGS "}", "model", "invalid 'model': expected a non-empty string, found string \"\""},
     // messages
     {kChat, R"({"model":"m"})", "messages", "missing required parameter 'messages' (expected a non-empty array of messages)"},
-    {kChat, R"({"model":"m","messages":[]})", "messages", "invalid 'messages': expected a non-empty array of messages, found array"},
+    {kChat, R"({"model":"m","messages":[]})", "messages", "invalid 'messages': expected a non-empty array of messages, found an empty array"},
     {kChat, R"({"model":"m","messages":["hi"]})", "messages[0]",
      "invalid 'messages[0]': expected a message object with 'role' and 'content', found string \"hi\""},
     {kChat, R"({"model":"m","messages":[{"content":"hi"}]})", "messages[0].role",
@@ -95,7 +95,7 @@ const std::vector<Golden> kGolden = {
     {kChat, R"({"model":"m",)" MSGS R"(,"max_completion_tokens":"10"})", "max_completion_tokens",
      "invalid 'max_completion_tokens': expected an integer >= 1, found string \"10\""},
     {kChat, R"({"model":"m",)" MSGS R"(,"stop":["a","b","c","d","e"]})", "stop",
-     "invalid 'stop': expected a string or an array of at most 4 strings, found array"},
+     "invalid 'stop': expected a string or an array of at most 4 strings, found an array of 5 elements"},
     {kChat, R"({"model":"m",)" MSGS R"(,"stop":["a",1]})", "stop[1]", "invalid 'stop[1]': expected a string, found number 1"},
     {kChat, R"({"model":"m",)" MSGS R"(,"stream":"yes"})", "stream", "invalid 'stream': expected a boolean, found string \"yes\""},
     {kChat, R"({"model":"m",)" MSGS R"(,"stream_options":{"include_usage":true}})", "stream_options",
@@ -125,9 +125,9 @@ const std::vector<Golden> kGolden = {
     {kText, R"({"model":"m","prompt":"a","best_of":30})", "best_of", "invalid 'best_of': expected an integer between 1 and 20, found number 30"},
     // embeddings
     {kEmbed, R"({"model":"m","input":[]})", "input",
-     "invalid 'input': expected a string, an array of at most 2048 strings, an array of token ids, or an array of arrays of token ids, found array"},
+     "invalid 'input': expected a string, an array of at most 2048 strings, an array of token ids, or an array of arrays of token ids, found an empty array"},
     {kEmbed, R"({"model":"m","input":[[1],[]]})", "input[1]",
-     "invalid 'input[1]': expected a non-empty array of token ids (integers >= 0), found array"},
+     "invalid 'input[1]': expected a non-empty array of token ids (integers >= 0), found an empty array"},
     {kEmbed, R"({"model":"m","input":"a","encoding_format":"int8"})", "encoding_format",
      "invalid 'encoding_format': expected one of float, base64, found string \"int8\""},
     // rerank

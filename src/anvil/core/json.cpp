@@ -99,7 +99,11 @@ std::string describe_json(const json::value& value) {
     case json::kind::uint64: return fmt::format("number {}", value.get_uint64());
     case json::kind::double_: return fmt::format("number {}", value.get_double());
     case json::kind::object: return "object";
-    case json::kind::array: return "array";
+    case json::kind::array: {
+      const std::size_t n = value.get_array().size();
+      if (n == 0) return "an empty array";
+      return fmt::format("an array of {} element{}", n, n == 1 ? "" : "s");
+    }
     case json::kind::string: {
       std::string_view s = value.get_string();
       std::size_t chars = 0;

@@ -19,7 +19,7 @@ namespace anvil::core {
 Result<boost::json::value> parse_json(std::string_view text);
 
 // A short description of a value for error messages: `string "five"`, `number 3`,
-// `boolean true`, `null`, `object`, `array`. Strings longer than 40 characters are cut with "...".
+// `boolean true`, `null`, `object`, `an empty array`, `an array of 3 elements`. Strings longer than 40 characters are cut with "...".
 std::string describe_json(const boost::json::value& value);
 
 // Value conversions. `what` names the value in errors ("field 'rating'", "element 3 of 'tags'"):
