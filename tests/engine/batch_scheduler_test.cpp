@@ -16,6 +16,8 @@
 namespace anvil::engine {
 namespace {
 
+using anvil::testing::greedy;
+
 using anvil::testing::tiny_spm_vocab;
 
 class BatchSchedulerTest : public ::testing::Test {
@@ -52,14 +54,6 @@ class BatchSchedulerTest : public ::testing::Test {
     auto r = Generator(**session, *tokenizer_).generate(prompt, options);
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     return std::move(r).value();
-  }
-
-  static GenerateOptions greedy(int64_t max_tokens) {
-    GenerateOptions o;
-    o.sampling.temperature = 0;
-    o.sampling.repeat_penalty = 1.0f;
-    o.max_tokens = max_tokens;
-    return o;
   }
 
   struct Pending {

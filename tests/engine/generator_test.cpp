@@ -14,6 +14,8 @@
 namespace anvil::engine {
 namespace {
 
+using anvil::testing::greedy;
+
 using anvil::testing::TinyLlamaSpec;
 using anvil::testing::kTinySpmVocabSize;
 using anvil::testing::tiny_spm_vocab;
@@ -40,14 +42,6 @@ class GeneratorTest : public ::testing::Test {
     auto s = LlamaSession::create(**model_, o, &pool_);
     EXPECT_TRUE(s.ok());
     return std::move(s).value();
-  }
-
-  static GenerateOptions greedy(int64_t max_tokens) {
-    GenerateOptions o;
-    o.sampling.temperature = 0;
-    o.sampling.repeat_penalty = 1.0f;
-    o.max_tokens = max_tokens;
-    return o;
   }
 
   std::unique_ptr<anvil::testing::TinyLlama> model_;

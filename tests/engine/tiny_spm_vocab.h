@@ -1,10 +1,12 @@
 // A hand-made SentencePiece vocabulary for the tiny random decoders of the generation tests:
-// <unk> <s> </s>, the 256 byte tokens, then a dozen words (ASCII, accented, Chinese).
+// <unk> <s> </s>, the 256 byte tokens, then a dozen words (ASCII, accented, Chinese); and the
+// greedy options those tests decode with.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 
+#include "anvil/engine/generator.h"
 #include "anvil/text/tokenizer.h"
 
 namespace anvil::testing {
@@ -33,6 +35,16 @@ inline text::TokenizerVocab tiny_spm_vocab(int32_t eos = 2) {
   v.eos = eos;
   v.add_bos = true;
   return v;
+}
+
+// Greedy decoding without penalties, up to `max_tokens` (0: up to the context): the options whose
+// output the generation tests can predict from the logits alone.
+inline engine::GenerateOptions greedy(int64_t max_tokens) {
+  engine::GenerateOptions o;
+  o.sampling.temperature = 0;
+  o.sampling.repeat_penalty = 1.0f;
+  o.max_tokens = max_tokens;
+  return o;
 }
 
 }  // namespace anvil::testing
