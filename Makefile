@@ -10,7 +10,7 @@ ifdef CI
   CMAKE_FLAGS += -DANVIL_WERROR=ON
 endif
 
-.PHONY: all deps configure build test demo asan bench clean
+.PHONY: all deps sdk-deps configure build test demo asan bench clean
 
 all: build
 
@@ -23,7 +23,11 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# The SDK tests' npm packages, from tests/sdk/package-lock.json; a no-op until the lockfile changes.
+sdk-deps: deps
+	./tests/sdk/install.sh
+
+test: build sdk-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything, with the tests.

@@ -27,8 +27,23 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# node >= 18 and npm for the openai SDK tests (tests/sdk). Judged by the commands, not by
+# Debian's package names: a node from elsewhere (nodesource bundles npm) is kept as it is.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+
+check_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 18 ]; then
+    echo "install-deps: the SDK tests need node >= 18, found $(node --version) at $(command -v node)" >&2
+    exit 1
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
+  check_node
+  echo "install-deps: all ${#packages[@]} packages present, node $(node --version), npm $(npm --version)"
   exit 0
 fi
 
@@ -38,3 +53,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+check_node
