@@ -131,10 +131,11 @@ test('a client that abandons a stream: the upstream attempt is cancelled, the se
   for await (const chunk of stream) {
     if (chunk.choices[0]?.delta?.content) {
       received += 1;
-      controller.abort();  // the SDK ends the iteration quietly on an abort
+      // The SDK ends the iteration quietly on an abort, after the events it already read.
+      controller.abort();
     }
   }
-  assert.equal(received, 1);
+  assert.ok(received >= 1 && received < 200, `expected the stream left early, found ${received} of 200 words`);
   await eventually('the upstream attempt of the abandoned stream counted as cancelled', async () => (await metric(series)) === before + 1);
 
   const after = await openai.chat.completions.create({ model: 'slow', messages, max_tokens: 2 });

@@ -139,8 +139,11 @@ done
 cd "$SDK_DIR"
 tests=(*.test.mjs)
 status=0
-# Each test has its own timeout; this bounds the whole run should the runner itself stall.
-timeout --kill-after=5 120 node --test "${tests[@]}" || status=$?
+# Each test has its own timeout; this bounds the whole run should the runner itself stall. In
+# the background so that a signal to this script is handled at once (cleanup stops it too).
+timeout --kill-after=5 120 node --test "${tests[@]}" &
+pids+=("$!")
+wait "$!" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- anvil serve stderr (last 40 lines)" >&2
   tail -n 40 "$WORK/anvil.out.err" >&2
