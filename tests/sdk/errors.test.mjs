@@ -45,6 +45,10 @@ test('upstream 429 then 500: retried, then the standby deployment answers', { ti
   assert.equal(words(data.choices[0].message.content).length, 4);
   const stats = await upstreamStats('flaky');
   assert.deepEqual(stats.faults, { 429: 1, 500: 1 }, 'both attempts on the primary failed as scripted');
+  // The SDK shows Anvil's request id, and every upstream attempt carried it.
+  const requestId = response.headers.get('x-request-id');
+  assert.equal(data._request_id, requestId);
+  assert.deepEqual(stats.request_ids, [requestId, requestId]);
 });
 
 test('upstream 500s: the fallback model answers', { timeout: kTestTimeoutMs }, async () => {
