@@ -101,3 +101,16 @@ test('text completion, plain and streamed', { timeout: kTestTimeoutMs }, async (
   assert.equal(text, completion.choices[0].text);
   assert.deepEqual(usage, completion.usage);
 });
+
+test("the SDK's stream helper assembles the same completion as the unstreamed call", { timeout: kTestTimeoutMs }, async () => {
+  const request = { model: 'chat', messages, max_tokens: 8 };
+  const whole = await openai.chat.completions.create(request);
+  const runner = openai.chat.completions.stream({ ...request, stream_options: { include_usage: true } });
+  const deltas = [];
+  runner.on('content', (delta) => deltas.push(delta));
+  const final = await runner.finalChatCompletion();
+  assert.equal(final.choices[0].message.content, whole.choices[0].message.content);
+  assert.equal(deltas.join(''), whole.choices[0].message.content);
+  assert.equal(final.choices[0].finish_reason, 'length');
+  assert.deepEqual(final.usage, whole.usage);
+});
