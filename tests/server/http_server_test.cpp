@@ -237,6 +237,42 @@ TEST(HttpServer, AdmissionQueuesThenAnswers429WithRetryAfter) {
   EXPECT_EQ(ts.server->queued(), 0u);  // b left the queue before it was answered
 }
 
+// A request that waits in the queue longer than queue_timeout is answered 503 with Retry-After
+// instead of waiting for the slot forever; the request holding the slot is unaffected.
+TEST(HttpServer, AQueuedRequestPastTheQueueTimeoutIs503WithRetryAfter) {
+  auto o = test_options();
+  o.max_in_flight = 1;
+  o.queue_depth = 4;
+  o.queue_timeout = std::chrono::milliseconds(1);
+  o.retry_after = std::chrono::seconds(3);
+  TestServer ts(o);
+  ts.gateway.gate = &ts.release;
+
+  Client a(ts.port());
+  ASSERT_TRUE(a.send_post("/v1/chat/completions", chat_body()));
+  ts.release.wait_entered(1);  // a holds the only slot
+
+  Client b(ts.port());
+  auto timed_out = b.post("/v1/chat/completions", chat_body());
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(timed_out->status, 503);
+  EXPECT_EQ(timed_out->header("retry-after"), "3");
+  EXPECT_EQ(timed_out->body,
+            R"({"error":{"message":"The server is at capacity: the request waited 1 ms in the )"
+            R"(admission queue (server.queue_timeout_ms) without getting a slot; retry after the )"
+            R"(time in Retry-After","type":"server_error","param":null,"code":"queue_timeout"}})");
+  EXPECT_EQ(ts.server->queued(), 0u);
+
+  ts.release.open();
+  auto ra = a.read_response();
+  ASSERT_TRUE(ra);
+  EXPECT_EQ(ra->status, 200);
+  // The connection that timed out is kept and served once a slot is free.
+  auto again = b.post("/v1/chat/completions", chat_body());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+}
+
 // SIGTERM's path: in-flight requests and streams finish, idle connections close, new API
 // requests get 503, /ready turns 503, and the threads end.
 TEST(HttpServer, GracefulShutdownDrainsInFlightRequestsAndStreams) {

@@ -1,4 +1,5 @@
 // Units of the server without sockets: the router, request tags, request ids, admission.
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -108,7 +109,7 @@ TEST(RequestId, KeepsSaneClientIdsAndMakesFreshOnes) {
 TEST(Admission, AdmitsQueuesInOrderAndRefusesBeyondTheQueue) {
   core::Gauge in_flight;
   core::Gauge queued;
-  Admission admission(2, 2, &in_flight, &queued);
+  Admission admission({2, 2, std::chrono::hours(1)}, &in_flight, &queued);
   asio::io_context io;
   std::vector<std::string> events;
   auto request = [&](std::string name) -> asio::awaitable<void> {
@@ -138,11 +139,75 @@ TEST(Admission, AdmitsQueuesInOrderAndRefusesBeyondTheQueue) {
   EXPECT_EQ(admission.in_flight(), 0u);
 }
 
+const char* verdict_name(Admission::Verdict v) {
+  switch (v) {
+    case Admission::Verdict::kAdmitted: return "admitted";
+    case Admission::Verdict::kQueueFull: return "refused";
+    case Admission::Verdict::kTimedOut: return "timed out";
+  }
+  return "?";
+}
+
+// A queued request whose slot never comes gives up after queue_timeout; the one behind it moves
+// up, and the slot freed later goes to it. run() returns once every coroutine is done: nothing
+// (no timer) is left behind.
+TEST(Admission, AQueuedRequestGivesUpAfterTheQueueTimeout) {
+  core::Gauge queued;
+  Admission admission({1, 2, std::chrono::milliseconds(1)}, nullptr, &queued);
+  asio::io_context io;
+  std::vector<std::string> events;
+  auto request = [&](std::string name) -> asio::awaitable<void> {
+    auto verdict = co_await admission.acquire();
+    events.push_back(name + " " + verdict_name(verdict));
+  };
+  asio::co_spawn(io, request("a"), asio::detached);  // holds the only slot until released
+  asio::co_spawn(io, request("b"), asio::detached);
+  io.run();
+  EXPECT_EQ(events, (std::vector<std::string>{"a admitted", "b timed out"}));
+  EXPECT_EQ(admission.waiting(), 0u);
+  EXPECT_EQ(queued.value(), 0);
+  EXPECT_EQ(admission.in_flight(), 1u);
+
+  // Released, the slot serves the next request without waiting.
+  admission.release();
+  asio::co_spawn(io, request("c"), asio::detached);
+  io.restart();
+  io.run();
+  EXPECT_EQ(events.back(), "c admitted");
+  admission.release();
+  EXPECT_EQ(admission.in_flight(), 0u);
+}
+
+// A waiter handed a slot before its timeout is admitted, and its timer is cancelled with it:
+// with an hour-long timeout, run() still returns as soon as the coroutines are done.
+TEST(Admission, ASlotBeforeTheTimeoutCancelsTheTimer) {
+  Admission admission({1, 1, std::chrono::hours(1)});
+  asio::io_context io;
+  std::vector<std::string> events;
+  auto request = [&](std::string name, bool release_after) -> asio::awaitable<void> {
+    auto verdict = co_await admission.acquire();
+    events.push_back(name + " " + verdict_name(verdict));
+    if (release_after && verdict == Admission::Verdict::kAdmitted) admission.release();
+  };
+  asio::co_spawn(io, request("a", false), asio::detached);
+  asio::co_spawn(io, request("b", true), asio::detached);
+  asio::co_spawn(io, request("c", true), asio::detached);  // the queue (depth 1) is full
+  io.poll();
+  EXPECT_EQ(events, (std::vector<std::string>{"a admitted", "c refused"}));
+  EXPECT_EQ(admission.waiting(), 1u);
+  admission.release();  // a done: b gets the slot
+  io.restart();
+  io.run();
+  EXPECT_EQ(events, (std::vector<std::string>{"a admitted", "c refused", "b admitted"}));
+  EXPECT_EQ(admission.in_flight(), 0u);
+  EXPECT_EQ(admission.waiting(), 0u);
+}
+
 // Many threads hammering acquire/release never exceed the limit and never strand a waiter.
 TEST(Admission, NeverExceedsTheLimitAcrossThreads) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 2000;
-  Admission admission(3, kThreads * kPerThread);
+  Admission admission({3, kThreads * kPerThread, std::chrono::hours(1)});
   std::atomic<int> running{0};
   std::atomic<int> max_seen{0};
   std::atomic<int> done{0};

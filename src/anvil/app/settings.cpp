@@ -29,6 +29,7 @@ const core::ConfigSchema& settings_schema() {
         .add_int("server.max_connections", 10000, "Open client connections at most (more are closed at once)", 1, 10000000)
         .add_int("server.max_in_flight", 1024, "API requests running at once; more wait in the queue", 1, 1000000)
         .add_int("server.queue_depth", 1024, "API requests waiting for a slot; more are answered 429", 0, 1000000)
+        .add_int("server.queue_timeout_ms", 30000, "Longest wait of a queued API request for a slot (then 503 with Retry-After)", 1, 3600000)
         .add_int("server.retry_after_s", 1, "Retry-After of the server's own 429 and 503 answers, in seconds", 0, 3600)
         .add_int("server.request_timeout_ms", 600000, "Deadline of one API call through the gateway", 1, 86400000)
         .add_int("server.drain_timeout_ms", 30000, "On SIGTERM/SIGINT: how long in-flight requests may finish", 0, 3600000)

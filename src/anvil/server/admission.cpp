@@ -1,7 +1,12 @@
 #include "anvil/server/admission.h"
 
+#include <algorithm>
+#include <optional>
+
+#include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -9,16 +14,17 @@ namespace anvil::server {
 
 namespace asio = boost::asio;
 
-Admission::Admission(std::size_t max_in_flight, std::size_t queue_depth, core::Gauge* in_flight,
-                     core::Gauge* queued)
-    : max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
-      queue_depth_(queue_depth),
+Admission::Admission(AdmissionLimits limits, core::Gauge* in_flight, core::Gauge* queued)
+    : limits_([&] {
+        limits.max_in_flight = std::max<std::size_t>(limits.max_in_flight, 1);
+        return limits;
+      }()),
       in_flight_gauge_(in_flight),
       queued_gauge_(queued) {}
 
 bool Admission::try_take_slot() {
   std::size_t n = in_flight_.load();
-  while (n < max_in_flight_) {
+  while (n < limits_.max_in_flight) {
     if (in_flight_.compare_exchange_weak(n, n + 1)) return true;
   }
   return false;
@@ -37,29 +43,42 @@ asio::awaitable<Admission::Verdict> Admission::acquire() {
     co_return Verdict::kAdmitted;
   }
   asio::any_io_executor executor = co_await asio::this_coro::executor;
-  bool full = false;
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [this, &executor, &full](auto handler) {
+  // The queue timeout's timer lives in this frame, on the caller's thread: however the wait
+  // ends (a slot, the timeout, the frame destroyed by abandon_waiters), leaving the frame
+  // cancels it, and a cancelled timer's callback touches nothing.
+  std::optional<asio::steady_timer> timer;
+  const Verdict verdict = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Verdict)>(
+      [this, &executor, &timer](auto handler) {
         std::unique_lock lock(mu_);
+        Verdict now = Verdict::kAdmitted;
         if (queue_.empty() && try_take_slot()) {
           // A slot freed up since the fast path: take it without queueing.
-        } else if (queue_.size() >= queue_depth_) {
-          full = true;
+        } else if (queue_.size() >= limits_.queue_depth) {
+          now = Verdict::kQueueFull;
         } else {
-          queue_.push_back({executor, std::move(handler)});
+          const std::uint64_t id = next_id_++;
+          queue_.push_back({id, executor, std::move(handler)});
           waiting_.fetch_add(1);
           // A release() that ran between our failed try and the push saw no waiter; re-check.
           dispatch_locked();
+          // Still queued: it is the newest waiter, at the back (we hold the lock).
+          const bool queued = !queue_.empty() && queue_.back().id == id;
+          if (queued && limits_.queue_timeout.count() > 0) {
+            timer.emplace(executor, limits_.queue_timeout);
+            timer->async_wait([this, id](const boost::system::error_code& ec) {
+              if (!ec) expire(id);
+            });
+          }
           update_gauges();
           return;
         }
         lock.unlock();
         // Complete at once, through the executor (never inline from the initiation).
-        asio::post(executor, std::move(handler));
+        asio::post(executor, asio::append(std::move(handler), now));
       },
       asio::use_awaitable);
   update_gauges();
-  co_return full ? Verdict::kQueueFull : Verdict::kAdmitted;
+  co_return verdict;
 }
 
 void Admission::release() {
@@ -78,13 +97,23 @@ void Admission::dispatch_locked() {
     Waiter w = std::move(queue_.front());
     queue_.pop_front();
     waiting_.fetch_sub(1);
-    asio::post(w.executor, std::move(w.handler));
+    asio::post(w.executor, asio::append(std::move(w.handler), Verdict::kAdmitted));
   }
 }
 
-}  // namespace anvil::server
-
-namespace anvil::server {
+void Admission::expire(std::uint64_t id) {
+  std::unique_lock lock(mu_);
+  // Every waiter has the same timeout and waiters queue in arrival order, so the one whose
+  // timer fired is almost always at the front: the search is short.
+  auto it = std::find_if(queue_.begin(), queue_.end(), [id](const Waiter& w) { return w.id == id; });
+  if (it == queue_.end()) return;  // a slot reached it first; its resumption is on its way
+  Waiter w = std::move(*it);
+  queue_.erase(it);
+  waiting_.fetch_sub(1);
+  lock.unlock();
+  update_gauges();
+  asio::post(w.executor, asio::append(std::move(w.handler), Verdict::kTimedOut));
+}
 
 void Admission::abandon_waiters() {
   std::deque<Waiter> dropped;

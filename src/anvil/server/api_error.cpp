@@ -63,6 +63,19 @@ ApiError queue_full(std::chrono::seconds retry_after) {
   return e;
 }
 
+ApiError queue_timeout(std::chrono::milliseconds waited, std::chrono::seconds retry_after) {
+  ApiError e;
+  e.status = 503;
+  e.type = std::string(kServerError);
+  e.message = fmt::format(
+      "The server is at capacity: the request waited {} ms in the admission queue "
+      "(server.queue_timeout_ms) without getting a slot; retry after the time in Retry-After",
+      waited.count());
+  e.code = "queue_timeout";
+  e.retry_after = retry_after;
+  return e;
+}
+
 ApiError shutting_down(std::chrono::seconds retry_after) {
   ApiError e;
   e.status = 503;

@@ -39,6 +39,7 @@ ApiError route_not_found(std::string_view method, std::string_view path);
 ApiError method_not_allowed(std::string_view method, std::string_view path,
                             std::string_view allowed);
 ApiError queue_full(std::chrono::seconds retry_after);
+ApiError queue_timeout(std::chrono::milliseconds waited, std::chrono::seconds retry_after);
 ApiError shutting_down(std::chrono::seconds retry_after);
 
 }  // namespace anvil::server

@@ -34,6 +34,7 @@ core::Result<ServerOptions> server_options_from_config(const core::Config& confi
   o.max_in_flight = static_cast<std::size_t>(in_flight);
   ANVIL_ASSIGN_OR_RETURN(std::int64_t queue, config.get_int("server.queue_depth"));
   o.queue_depth = static_cast<std::size_t>(queue);
+  ANVIL_ASSIGN_OR_RETURN(o.queue_timeout, get_ms(config, "server.queue_timeout_ms"));
   ANVIL_ASSIGN_OR_RETURN(std::int64_t retry_after, config.get_int("server.retry_after_s"));
   o.retry_after = std::chrono::seconds(retry_after);
   ANVIL_ASSIGN_OR_RETURN(o.request_timeout, get_ms(config, "server.request_timeout_ms"));

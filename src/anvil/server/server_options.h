@@ -25,9 +25,11 @@ struct ServerOptions {
   std::size_t max_connections = 10000;            // beyond it new connections are closed at once
 
   // Admission: at most max_in_flight API requests run; up to queue_depth more wait, first come
-  // first served; beyond that 429 with Retry-After (503 with Retry-After while draining).
+  // first served, each for at most queue_timeout (then 503 with Retry-After); beyond the queue
+  // 429 with Retry-After (503 with Retry-After while draining).
   std::size_t max_in_flight = 1024;
   std::size_t queue_depth = 1024;
+  std::chrono::milliseconds queue_timeout{30000};
   std::chrono::seconds retry_after{1};
 
   std::chrono::milliseconds request_timeout{600000};  // deadline handed to the gateway per call

@@ -26,8 +26,8 @@ struct SharedState {
       : options(std::move(o)),
         router(std::move(r)),
         metrics(registry),
-        admission(options.max_in_flight, options.queue_depth, metrics.in_flight(),
-                  metrics.queued()) {}
+        admission({options.max_in_flight, options.queue_depth, options.queue_timeout},
+                  metrics.in_flight(), metrics.queued()) {}
 
   const ServerOptions options;
   const Router router;

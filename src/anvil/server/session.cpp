@@ -216,6 +216,9 @@ asio::awaitable<bool> Session::serve_request() {
         Admission::Verdict verdict = co_await shared_.admission.acquire();
         if (verdict == Admission::Verdict::kQueueFull) {
           co_await respond_error(exchange_, queue_full(shared_.options.retry_after));
+        } else if (verdict == Admission::Verdict::kTimedOut) {
+          co_await respond_error(exchange_, queue_timeout(shared_.options.queue_timeout,
+                                                          shared_.options.retry_after));
         } else {
           co_await invoke(*route);
           shared_.admission.release();
