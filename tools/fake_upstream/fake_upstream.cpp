@@ -10,12 +10,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "anvil/gateway/reuseport_acceptor.h"
+
 namespace anvil::fake {
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, SharedState& shared,
                                   ThreadState& thread) {
@@ -64,17 +65,10 @@ core::Result<std::unique_ptr<FakeUpstream>> FakeUpstream::start(FakeUpstreamOpti
     auto worker = std::make_unique<Worker>();
     worker->state.rng.seed(opts.seed + uint64_t(i));
     tcp::endpoint endpoint(address, port);
-    auto& acceptor = worker->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor.set_option(ReusePort(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return core::Status::unavailable(fmt::format("fake upstream: cannot listen on {}:{}: {}",
-                                                   opts.host, port, ec.message()));
+    if (auto listening = gateway::listen_reuseport(worker->acceptor, endpoint); !listening.ok()) {
+      return core::Status::unavailable("fake upstream: " + listening.message());
     }
-    port = acceptor.local_endpoint().port();  // the other threads share the port picked first
+    port = worker->acceptor.local_endpoint().port();  // the other threads share the port picked first
     server->workers_.push_back(std::move(worker));
   }
   server->port_ = port;

@@ -51,8 +51,8 @@ void Exchange::add_header(std::string name, std::string value) {
   extra_headers_.emplace_back(std::move(name), std::move(value));
 }
 
-ResponseHead Exchange::head(int status, std::string_view content_type) const {
-  ResponseHead h;
+gateway::ResponseHead Exchange::head(int status, std::string_view content_type) const {
+  gateway::ResponseHead h;
   h.status = status;
   h.content_type = content_type;
   h.request_id = request_id_;
@@ -64,12 +64,12 @@ ResponseHead Exchange::head(int status, std::string_view content_type) const {
 boost::asio::awaitable<bool> Exchange::respond(int status, std::string_view content_type,
                                                std::string_view body) {
   if (answered() || failed_) co_return false;
-  ResponseHead h = head(status, content_type);
+  gateway::ResponseHead h = head(status, content_type);
   h.content_length = body.size();
   keep_alive_ = h.keep_alive;
   status_ = status;
   head_buffer_.clear();
-  append_response_head(head_buffer_, h);
+  gateway::append_response_head(head_buffer_, h);
   std::string_view parts[2] = {head_buffer_, body};
   bool ok = co_await channel_->write_gather(parts, body.empty() ? 1 : 2);
   if (!ok) failed_ = true;
@@ -79,13 +79,13 @@ boost::asio::awaitable<bool> Exchange::respond(int status, std::string_view cont
 
 boost::asio::awaitable<bool> Exchange::start_stream(int status, std::string_view content_type) {
   if (answered() || failed_) co_return false;
-  ResponseHead h = head(status, content_type);
+  gateway::ResponseHead h = head(status, content_type);
   h.chunked = true;
   keep_alive_ = h.keep_alive;
   status_ = status;
   streaming_ = true;
   head_buffer_.clear();
-  append_response_head(head_buffer_, h);
+  gateway::append_response_head(head_buffer_, h);
   bool ok = co_await channel_->write(head_buffer_);
   if (!ok) failed_ = true;
   bytes_sent_ += head_buffer_.size();
@@ -98,7 +98,7 @@ boost::asio::awaitable<bool> Exchange::write_chunk(std::string_view a, std::stri
   std::size_t size = a.size() + b.size() + c.size();
   if (size == 0) co_return true;  // an empty chunk would end the body
   head_buffer_.clear();
-  append_chunk_size(head_buffer_, size);
+  gateway::append_chunk_size(head_buffer_, size);
   std::string_view parts[5];
   int n = 0;
   parts[n++] = head_buffer_;
@@ -114,9 +114,9 @@ boost::asio::awaitable<bool> Exchange::write_chunk(std::string_view a, std::stri
 
 boost::asio::awaitable<bool> Exchange::end_stream() {
   if (!streaming_ || failed_) co_return false;
-  bool ok = co_await channel_->write(kLastChunk);
+  bool ok = co_await channel_->write(gateway::kLastChunk);
   if (!ok) failed_ = true;
-  bytes_sent_ += kLastChunk.size();
+  bytes_sent_ += gateway::kLastChunk.size();
   co_return ok;
 }
 

@@ -13,7 +13,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "anvil/server/http_response.h"
+#include "anvil/gateway/http_wire.h"
 
 namespace anvil::server {
 
@@ -93,7 +93,7 @@ class Exchange {
   std::size_t bytes_sent() const { return bytes_sent_; }
 
  private:
-  ResponseHead head(int status, std::string_view content_type) const;
+  gateway::ResponseHead head(int status, std::string_view content_type) const;
 
   ResponseChannel* channel_ = nullptr;
   HttpRequest request_;

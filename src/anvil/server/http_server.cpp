@@ -7,11 +7,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/socket_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "anvil/core/log.h"
+#include "anvil/gateway/reuseport_acceptor.h"
 #include "anvil/server/server_state.h"
 #include "anvil/server/session.h"
 
@@ -21,8 +21,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 asio::awaitable<void> serve(SharedState& shared, IoThread& thread, tcp::socket socket) {
   Session session(shared, thread, std::move(socket));
@@ -47,21 +45,6 @@ asio::awaitable<void> accept_loop(SharedState& shared, IoThread& thread) {
     }
     asio::co_spawn(thread.io_ctx(), serve(shared, thread, std::move(socket)), asio::detached);
   }
-}
-
-core::Status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.set_option(ReusePort(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return core::Status::io(fmt::format("cannot listen on {}:{}: {}",
-                                        endpoint.address().to_string(), endpoint.port(),
-                                        ec.message()));
-  }
-  return {};
 }
 
 }  // namespace
@@ -90,6 +73,7 @@ HttpServer::~HttpServer() {
 }
 
 const std::string& HttpServer::host() const { return shared_->options.host; }
+const ServerOptions& HttpServer::options() const { return shared_->options; }
 
 core::Status HttpServer::start() {
   if (started_) return core::Status::failed_precondition("the server is already started");
@@ -110,7 +94,7 @@ core::Status HttpServer::start() {
     auto thread = std::make_unique<IoThread>();
     thread->acceptor.emplace(thread->io_ctx());
     // The first acceptor may get the port from the kernel (port 0); the others join it.
-    ANVIL_RETURN_IF_ERROR(open_acceptor(*thread->acceptor, endpoint));
+    ANVIL_RETURN_IF_ERROR(gateway::listen_reuseport(*thread->acceptor, endpoint));
     if (i == 0) {
       port_ = thread->acceptor->local_endpoint().port();
       endpoint.port(static_cast<unsigned short>(port_));

@@ -33,6 +33,7 @@ class HttpServer {
   // The bound port (the kernel's choice when options.port is 0); valid after start().
   int port() const { return port_; }
   const std::string& host() const;
+  const ServerOptions& options() const;
   int threads() const { return static_cast<int>(threads_.size()); }
 
   // Begins the graceful shutdown; safe from any thread and idempotent.

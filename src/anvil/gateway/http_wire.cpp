@@ -1,10 +1,11 @@
-#include "anvil/server/http_response.h"
+#include "anvil/gateway/http_wire.h"
 
 #include <ctime>
+#include <iterator>
 
 #include <fmt/format.h>
 
-namespace anvil::server {
+namespace anvil::gateway {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -49,36 +50,31 @@ std::string_view date_header() {
   return {line, length};
 }
 
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
 }  // namespace
 
 void append_response_head(std::string& out, const ResponseHead& head) {
   fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", head.status,
                  reason_phrase(head.status));
-  out += date_header();
-  out += "Server: anvil\r\n";
-  if (!head.content_type.empty()) {
-    out += "Content-Type: ";
-    out += head.content_type;
-    out += "\r\n";
-  }
+  if (head.date) out += date_header();
+  if (!head.server.empty()) append_header(out, "Server", head.server);
+  if (!head.content_type.empty()) append_header(out, "Content-Type", head.content_type);
   if (head.chunked) {
     out += "Transfer-Encoding: chunked\r\n";
   } else {
     fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", head.content_length);
   }
-  if (!head.request_id.empty()) {
-    out += "X-Request-Id: ";
-    out += head.request_id;
-    out += "\r\n";
-  }
+  if (!head.request_id.empty()) append_header(out, "X-Request-Id", head.request_id);
   if (head.extra != nullptr) {
-    for (const auto& [name, value] : *head.extra) {
-      out += name;
-      out += ": ";
-      out += value;
-      out += "\r\n";
-    }
+    for (const auto& [name, value] : *head.extra) append_header(out, name, value);
   }
+  out += head.extra_lines;
   if (!head.keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
 }
@@ -87,4 +83,11 @@ void append_chunk_size(std::string& out, std::size_t size) {
   fmt::format_to(std::back_inserter(out), "{:x}\r\n", size);
 }
 
-}  // namespace anvil::server
+void append_chunk(std::string& out, std::string_view data) {
+  if (data.empty()) return;
+  append_chunk_size(out, data.size());
+  out += data;
+  out += "\r\n";
+}
+
+}  // namespace anvil::gateway
