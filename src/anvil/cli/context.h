@@ -49,5 +49,6 @@ void register_embed(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 void register_keys(CLI::App& app, Context& ctx);
 void register_usage(CLI::App& app, Context& ctx);
+void register_status(CLI::App& app, Context& ctx);
 
 }  // namespace anvil::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   anvil::cli::register_serve(app, ctx);
   anvil::cli::register_keys(app, ctx);
   anvil::cli::register_usage(app, ctx);
+  anvil::cli::register_status(app, ctx);
 
   try {
     app.parse(argc, argv);
