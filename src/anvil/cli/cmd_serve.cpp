@@ -12,6 +12,7 @@
 #include "anvil/gateway/local_provider.h"
 #include "anvil/gateway/openai_provider.h"
 #include "anvil/gateway/routing_gateway.h"
+#include "anvil/server/admin_routes.h"
 #include "anvil/server/http_server.h"
 #include "anvil/server/openai_routes.h"
 #include "anvil/server/server_options.h"
@@ -70,8 +71,11 @@ void serve(Context& ctx) {
   server::OpenAiRouteOptions route_options;
   route_options.request_timeout = options->request_timeout;
   server::add_openai_routes(router, *stack->gateway, route_options);
+  server::StatusReport status_report(stack->gateway.get(), ANVIL_VERSION);
+  server::add_admin_routes(router, status_report);
 
   server::HttpServer http(*options, std::move(router));
+  status_report.attach(http);
   if (auto s = http.start(); !s.ok()) return ctx.fail(s);
   // Machine-readable for scripts and tests that start the server on port 0.
   std::printf("anvil: listening on http://%s:%d\n", http.host().c_str(), http.port());
