@@ -199,7 +199,17 @@ TEST_F(LocalProviderTest, ContextOverflowAndBadRequests) {
   Attempt refused = run([&]() { return provider_->complete(deployment_, embeddings); });
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.failure->http_status, 400);
-  EXPECT_EQ(refused.failure->message, "local models answer chat and completions requests, not /v1/embeddings");
+  EXPECT_EQ(refused.failure->message,
+            "deployment 'tiny' is a text generation model: it serves /v1/chat/completions and "
+            "/v1/completions, not /v1/embeddings");
+  EXPECT_EQ(json::parse(refused.failure->body).at("error").at("param").as_string(), "model");
+  EXPECT_EQ(provider_->operations(deployment_),
+            (std::vector<Operation>{Operation::kChatCompletions, Operation::kCompletions}));
+  auto counted = provider_->count_prompt_tokens(deployment_, Operation::kRerank, embeddings.body);
+  ASSERT_FALSE(counted.ok());
+  EXPECT_EQ(counted.status().message(),
+            "deployment 'tiny' is a text generation model: it serves /v1/chat/completions and "
+            "/v1/completions, not /v1/rerank");
 }
 
 TEST_F(LocalProviderTest, CompletionsUseThePromptAsIs) {

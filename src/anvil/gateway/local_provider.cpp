@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -19,7 +20,12 @@
 #include "anvil/engine/batch_scheduler.h"
 #include "anvil/engine/chat_prompt.h"
 #include "anvil/engine/gguf_vocab.h"
+#include "anvil/engine/gguf.h"
 #include "anvil/engine/llama_model.h"
+#include "anvil/gateway/local_embeddings.h"
+#include "anvil/gateway/local_encoder.h"
+#include "anvil/gateway/local_failures.h"
+#include "anvil/gateway/local_rerank.h"
 
 namespace anvil::gateway {
 
@@ -27,6 +33,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using core::Status;
 
+// A decoder (chat and completions, batched by its scheduler) or an encoder (embeddings or rerank):
+// `encoder` is set for the latter, `model` and the rest for the former.
 struct LocalProvider::Served {
   std::unique_ptr<engine::LlamaModel> model;
   std::unique_ptr<text::Tokenizer> tokenizer;
@@ -34,29 +42,10 @@ struct LocalProvider::Served {
   Status chat_error;                       // why it is absent
   std::unique_ptr<core::ThreadPool> pool;
   std::unique_ptr<engine::BatchScheduler> scheduler;
+  std::unique_ptr<LocalEncoder> encoder;
 };
 
 namespace {
-
-// An answer the client gets as a 4xx, in OpenAI's error shape.
-UpstreamFailure client_error(int status, std::string message, std::string_view param = {},
-                             std::string_view code = {}) {
-  UpstreamFailure f;
-  f.kind = FailureKind::kHttpStatus;
-  f.http_status = status;
-  json::object error{{"message", message}, {"type", "invalid_request_error"},
-                     {"param", param.empty() ? json::value(nullptr) : json::value(param)},
-                     {"code", code.empty() ? json::value(nullptr) : json::value(code)}};
-  f.body = json::serialize(json::object{{"error", std::move(error)}});
-  f.message = std::move(message);
-  return f;
-}
-
-UpstreamFailure context_overflow(std::string message) {
-  UpstreamFailure f = client_error(400, std::move(message), "messages", "context_length_exceeded");
-  f.kind = FailureKind::kContextOverflow;
-  return f;
-}
 
 std::optional<double> number(const json::object& body, std::string_view key) {
   const json::value* v = body.if_contains(key);
@@ -78,32 +67,34 @@ std::variant<Generation, UpstreamFailure> read_generation(const LocalProvider::S
                                                           const json::object& body, int64_t n_ctx) {
   Generation g;
   if (op == Operation::kChatCompletions) {
-    if (!s.chat) return client_error(400, s.chat_error.message(), "messages");
+    if (!s.chat) return local_client_error(400, s.chat_error.message(), "messages");
     const json::value* messages = body.if_contains("messages");
     if (messages == nullptr || !messages->is_array()) {
-      return client_error(400, "expected 'messages' to be an array of messages", "messages");
+      return local_client_error(400, "expected 'messages' to be an array of messages", "messages");
     }
     std::optional<json::array> tools;
     if (const json::value* t = body.if_contains("tools"); t != nullptr && t->is_array()) tools = t->get_array();
     auto rendered = s.chat->render(messages->get_array(), tools);
-    if (!rendered.ok()) return client_error(400, rendered.status().message(), "messages");
+    if (!rendered.ok()) return local_client_error(400, rendered.status().message(), "messages");
     g.prompt = s.chat->encode(*rendered);
   } else if (op == Operation::kCompletions) {
     const json::value* prompt = body.if_contains("prompt");
     if (prompt == nullptr || !prompt->is_string()) {
-      return client_error(400, "expected 'prompt' to be a string", "prompt");
+      return local_client_error(400, "expected 'prompt' to be a string", "prompt");
     }
     const json::string& text = prompt->get_string();
     g.prompt = s.tokenizer->encode(std::string_view(text.data(), text.size()), true, true);
   } else {
-    return client_error(400, fmt::format("local models answer chat and completions requests, not {}",
-                                         operation_path(op)));
+    return local_client_error(400, fmt::format("a text generation model answers chat and completions "
+                                               "requests, not {}",
+                                               operation_path(op)));
   }
-  if (g.prompt.empty()) return client_error(400, "the prompt is empty", "messages");
+  if (g.prompt.empty()) return local_client_error(400, "the prompt is empty", "messages");
   if (static_cast<int64_t>(g.prompt.size()) >= n_ctx) {
-    return context_overflow(fmt::format(
-        "This model's maximum context length is {} tokens, but the prompt has {} tokens", n_ctx,
-        g.prompt.size()));
+    return local_context_overflow(
+        fmt::format("This model's maximum context length is {} tokens, but the prompt has {} tokens",
+                    n_ctx, g.prompt.size()),
+        "messages");
   }
 
   engine::SamplerParams& p = g.options.sampling;
@@ -257,20 +248,6 @@ class Relay : public std::enable_shared_from_this<Relay> {
   asio::steady_timer timer_;
 };
 
-UpstreamFailure engine_failure(const Status& st, const Deployment& d) {
-  if (st.code() == core::StatusCode::kResourceExhausted) {
-    UpstreamFailure f = client_error(429, fmt::format("deployment '{}': {}", d.name, st.message()));
-    f.retry_after = std::chrono::seconds(1);
-    return f;
-  }
-  if (st.code() == core::StatusCode::kInvalidArgument) return client_error(400, st.message());
-  UpstreamFailure f;
-  f.kind = FailureKind::kHttpStatus;
-  f.http_status = 500;
-  f.message = fmt::format("deployment '{}': {}", d.name, st.message());
-  return f;
-}
-
 // Runs one generation to its end, streaming text pieces to `on_piece` (which returns false when
 // the client is gone). The result, or the failure that explains why there is none.
 template <typename OnPiece>
@@ -284,7 +261,7 @@ asio::awaitable<std::variant<engine::GenerateResult, UpstreamFailure>> run_gener
   job.on_text = [relay](std::string_view piece) { return relay->on_text(piece); };
   job.on_done = [relay](core::Result<engine::GenerateResult> r) { relay->on_done(std::move(r)); };
   auto id = s.scheduler->submit(std::move(job));
-  if (!id.ok()) co_return engine_failure(id.status(), d);
+  if (!id.ok()) co_return local_engine_failure(id.status(), d);
 
   bool cancelled = false;
   bool timed_out = false;
@@ -308,7 +285,7 @@ asio::awaitable<std::variant<engine::GenerateResult, UpstreamFailure>> run_gener
     }
   }
   core::Result<engine::GenerateResult> result = relay->take_result();
-  if (!result.ok()) co_return engine_failure(result.status(), d);
+  if (!result.ok()) co_return local_engine_failure(result.status(), d);
   if (timed_out) {
     UpstreamFailure f;
     f.kind = FailureKind::kTimeout;
@@ -326,11 +303,50 @@ Usage usage_of(const Generation& g, const engine::GenerateResult& r) {
   return u;
 }
 
+// The operations a served model answers.
+std::vector<Operation> operations_of(const LocalProvider::Served& s) {
+  if (!s.encoder) return {Operation::kChatCompletions, Operation::kCompletions};
+  return {s.encoder->embedder() != nullptr ? Operation::kEmbeddings : Operation::kRerank};
+}
+
+// A request the served model cannot answer (chat on an embedding model, embeddings on a chat
+// model): the client's mistake, said with what the deployment does serve.
+std::optional<UpstreamFailure> check_operation(const LocalProvider::Served& s, const Deployment& d,
+                                               Operation op) {
+  const std::vector<Operation> ops = operations_of(s);
+  if (std::find(ops.begin(), ops.end(), op) != ops.end()) return std::nullopt;
+  std::string paths;
+  for (Operation o : ops) paths += fmt::format("{}{}", paths.empty() ? "" : " and ", operation_path(o));
+  const std::string what = s.encoder ? s.encoder->describe() : "a text generation model";
+  return local_client_error(400, fmt::format("deployment '{}' is {}: it serves {}, not {}", d.name,
+                                             what, paths, operation_path(op)),
+                            "model", "unsupported_operation");
+}
+
 // The generation a request asks of a served model (null: none loaded for the deployment).
 std::variant<Generation, UpstreamFailure> prepare(const LocalProvider::Served* s, const Deployment& d,
                                                   const ProviderRequest& request) {
-  if (s == nullptr) return engine_failure(Status::internal("the model is not loaded"), d);
+  if (s == nullptr) return local_engine_failure(Status::internal("the model is not loaded"), d);
+  if (auto wrong = check_operation(*s, d, request.op)) return std::move(*wrong);
   return read_generation(*s, request.op, request.body, s->scheduler->n_ctx());
+}
+
+core::Result<std::unique_ptr<LocalEncoder>> open_encoder(std::unique_ptr<engine::GgufFile> file,
+                                                         const LocalProviderOptions& options) {
+  ANVIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::BertModel> model,
+                         engine::BertModel::from_file(std::move(file)));
+  ANVIL_ASSIGN_OR_RETURN(std::unique_ptr<text::Tokenizer> tokenizer,
+                         engine::load_tokenizer(model->file()));
+  engine::EncoderOptions eo;
+  eo.threads = options.threads;
+  eo.max_batch = options.encoder_max_batch;
+  eo.max_batch_tokens = options.encoder_batch_tokens;
+  ANVIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::EncoderRuntime> runtime,
+                         engine::EncoderRuntime::create(std::move(model), std::move(tokenizer), eo));
+  LocalEncoderOptions lo;
+  lo.max_waiting = options.max_waiting;
+  lo.merge_tokens = options.encoder_batch_tokens;
+  return LocalEncoder::create(std::move(runtime), lo);
 }
 
 }  // namespace
@@ -343,11 +359,24 @@ core::Result<std::unique_ptr<LocalProvider>> LocalProvider::create(std::span<con
   for (const Deployment& d : deployments) {
     if (d.provider != "local") continue;
     auto served = std::make_unique<Served>();
-    auto model = engine::LlamaModel::open(d.model);
-    if (!model.ok()) return model.status().with_context(fmt::format("deployment '{}'", d.name));
+    const std::string where = fmt::format("deployment '{}'", d.name);
+    auto file = engine::GgufFile::open(d.model);
+    if (!file.ok()) return file.status().with_context(where);
+    // The architecture decides: BERT-family files are encoders, anything else must be a decoder
+    // (LlamaModel says which architectures it knows).
+    auto arch = (*file)->get_string("general.architecture");
+    if (arch.ok() && *arch == std::optional<std::string_view>("bert")) {
+      auto encoder = open_encoder(std::move(file).value(), options);
+      if (!encoder.ok()) return encoder.status().with_context(where);
+      served->encoder = std::move(encoder).value();
+      p->served_[d.name] = std::move(served);
+      continue;
+    }
+    auto model = engine::LlamaModel::from_file(std::move(file).value());
+    if (!model.ok()) return model.status().with_context(where);
     served->model = std::move(model).value();
     auto tokenizer = engine::load_tokenizer(served->model->file());
-    if (!tokenizer.ok()) return tokenizer.status().with_context(fmt::format("deployment '{}'", d.name));
+    if (!tokenizer.ok()) return tokenizer.status().with_context(where);
     served->tokenizer = std::move(tokenizer).value();
     auto chat = engine::ChatPrompt::create(served->model->file(), *served->tokenizer);
     if (chat.ok()) {
@@ -362,7 +391,7 @@ core::Result<std::unique_ptr<LocalProvider>> LocalProvider::create(std::span<con
     so.n_batch = options.n_batch;
     so.max_waiting = options.max_waiting;
     auto scheduler = engine::BatchScheduler::create(*served->model, *served->tokenizer, so, served->pool.get());
-    if (!scheduler.ok()) return scheduler.status().with_context(fmt::format("deployment '{}'", d.name));
+    if (!scheduler.ok()) return scheduler.status().with_context(where);
     served->scheduler = std::move(scheduler).value();
     p->served_[d.name] = std::move(served);
   }
@@ -371,23 +400,61 @@ core::Result<std::unique_ptr<LocalProvider>> LocalProvider::create(std::span<con
 
 LocalProvider::~LocalProvider() = default;
 
+std::vector<Operation> LocalProvider::operations(const Deployment& deployment) const {
+  const Served* s = find(deployment);
+  return s == nullptr ? std::vector<Operation>{} : operations_of(*s);
+}
+
 const LocalProvider::Served* LocalProvider::find(const Deployment& deployment) const {
   auto it = served_.find(deployment.name);
   return it == served_.end() ? nullptr : it->second.get();
 }
 
-core::Result<int64_t> LocalProvider::count_prompt_tokens(const Deployment& deployment, Operation op,
-                                                         const json::object& body) const {
+core::Result<std::vector<int64_t>> LocalProvider::count_prompts(const Deployment& deployment, Operation op,
+                                                                 const json::object& body) const {
   const Served* s = find(deployment);
   if (s == nullptr) return Status::not_found(fmt::format("no local model for deployment '{}'", deployment.name));
-  auto g = read_generation(*s, op, body, std::numeric_limits<int64_t>::max());
-  if (auto* f = std::get_if<UpstreamFailure>(&g)) return Status::invalid_argument(f->message);
-  return static_cast<int64_t>(std::get<Generation>(g).prompt.size());
+  if (auto wrong = check_operation(*s, deployment, op)) return Status::invalid_argument(wrong->message);
+  std::vector<int64_t> sizes;
+  if (op == Operation::kEmbeddings) {
+    auto call = read_embeddings(*s->encoder->embedder(), body);
+    if (auto* f = std::get_if<UpstreamFailure>(&call)) return Status::invalid_argument(f->message);
+    for (const auto& t : std::get<EmbeddingsCall>(call).work.texts) {
+      sizes.push_back(static_cast<int64_t>(t.size()));
+    }
+  } else if (op == Operation::kRerank) {
+    auto call = read_rerank(*s->encoder->reranker(), body);
+    if (auto* f = std::get_if<UpstreamFailure>(&call)) return Status::invalid_argument(f->message);
+    for (const auto& p : std::get<RerankCall>(call).work.pairs) {
+      sizes.push_back(static_cast<int64_t>(p.tokens.size()));
+    }
+  } else {
+    auto g = read_generation(*s, op, body, std::numeric_limits<int64_t>::max());
+    if (auto* f = std::get_if<UpstreamFailure>(&g)) return Status::invalid_argument(f->message);
+    sizes.push_back(static_cast<int64_t>(std::get<Generation>(g).prompt.size()));
+  }
+  return sizes;
+}
+
+core::Result<int64_t> LocalProvider::count_prompt_tokens(const Deployment& deployment, Operation op,
+                                                         const json::object& body) const {
+  ANVIL_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, count_prompts(deployment, op, body));
+  return std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
 }
 
 asio::awaitable<Attempt> LocalProvider::complete(const Deployment& deployment, const ProviderRequest& request) {
   Attempt attempt;
   const Served* s = find(deployment);
+  if (s != nullptr && s->encoder) {
+    if (auto wrong = check_operation(*s, deployment, request.op)) {
+      attempt.failure = std::move(*wrong);
+    } else if (request.op == Operation::kEmbeddings) {
+      attempt = co_await answer_embeddings(*s->encoder, deployment, request);
+    } else {
+      attempt = co_await answer_rerank(*s->encoder, deployment, request);
+    }
+    co_return attempt;
+  }
   auto g = prepare(s, deployment, request);
   if (auto* f = std::get_if<UpstreamFailure>(&g)) {
     attempt.failure = std::move(*f);
@@ -412,6 +479,17 @@ asio::awaitable<StreamAttempt> LocalProvider::stream(const Deployment& deploymen
                                                      StreamSink& sink) {
   StreamAttempt attempt;
   const Served* s = find(deployment);
+  if (s != nullptr && s->encoder) {  // embeddings and rerank answers are whole JSON documents
+    attempt.failure = check_operation(*s, deployment, request.op);
+    if (!attempt.failure) {
+      attempt.failure = local_client_error(
+          400,
+          fmt::format("{} answers are not streamed: expected 'stream' false or absent",
+                      operation_path(request.op)),
+          "stream");
+    }
+    co_return attempt;
+  }
   auto g = prepare(s, deployment, request);
   if (auto* f = std::get_if<UpstreamFailure>(&g)) {
     attempt.failure = std::move(*f);

@@ -1,13 +1,17 @@
-// The "local" provider: GGUF decoders run inside Anvil. Each local deployment's model is loaded
-// once and served by an engine::BatchScheduler, so concurrent requests share forward passes
-// (continuous batching). Tokens stream back to the requesting coroutine on its own executor; a
-// client that goes away cancels its sequence, and the tokens made so far are still counted.
+// The "local" provider: GGUF models run inside Anvil, chosen by architecture. A decoder (llama,
+// qwen2) answers chat and completions through an engine::BatchScheduler, so concurrent requests
+// share forward passes (continuous batching); tokens stream back to the requesting coroutine on
+// its own executor, and a client that goes away cancels its sequence (the tokens made so far are
+// still counted). A BERT-family encoder answers embeddings (an embedding model) or rerank (a
+// cross-encoder with a classification head) through a LocalEncoder. Asking a model for what it
+// does not serve is a 400 naming the deployment and what it serves.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -23,12 +27,17 @@ struct LocalProviderOptions {
   int64_t n_ctx = 4096;        // positions per sequence (capped by the model's training context)
   int64_t n_batch = 512;       // tokens per forward pass
   int64_t max_waiting = 256;   // queued requests per model beyond the batch; more get 429
+  // Encoders: sequences and tokens per forward pass (the token bound caps activation memory);
+  // requests waiting together are merged up to encoder_batch_tokens.
+  int encoder_max_batch = 32;
+  int64_t encoder_batch_tokens = 8192;
 };
 
 class LocalProvider final : public Provider {
  public:
   // Loads the model of every deployment whose provider is "local" (deployment.model is the GGUF
-  // path). Errors name the deployment and the file.
+  // path; general.architecture "bert" loads an encoder, anything else a decoder). Errors name the
+  // deployment and the file.
   static core::Result<std::unique_ptr<LocalProvider>> create(std::span<const Deployment> deployments,
                                                              const LocalProviderOptions& options);
   ~LocalProvider() override;
@@ -39,12 +48,22 @@ class LocalProvider final : public Provider {
                                                const ProviderRequest& request,
                                                StreamSink& sink) override;
 
-  // The prompt tokens `body` (a chat or completions request) comes to with the deployment's own
-  // tokenizer and chat template: what the prompt limit is checked against.
+  // The tokens of each prompt of `body`, counted with the deployment's own tokenizer: one for a
+  // chat request (with its chat template) or a completions prompt, one per input of an
+  // embeddings request ([CLS] and [SEP] included), one per query-document pair of a rerank
+  // request. kInvalidArgument for a request the model cannot answer (wrong operation, an input
+  // over the context), with the message the call itself would give.
+  core::Result<std::vector<int64_t>> count_prompts(const Deployment& deployment, Operation op,
+                                                   const boost::json::object& body) const;
+  // Their sum: what the whole request runs through the model.
   core::Result<int64_t> count_prompt_tokens(const Deployment& deployment, Operation op,
                                             const boost::json::object& body) const;
 
-  struct Served;  // one loaded model and its scheduler
+  // What the deployment's model answers: chat and completions (a decoder), embeddings, or rerank;
+  // empty for a deployment not loaded here.
+  std::vector<Operation> operations(const Deployment& deployment) const;
+
+  struct Served;  // one loaded model and what runs it
 
  private:
   LocalProvider() = default;
