@@ -1,7 +1,6 @@
 #include "anvil/gateway/local_encoder.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <exception>
 #include <optional>
@@ -29,32 +28,48 @@ int64_t EncoderWork::tokens() const {
   return n;
 }
 
-// The worker stores the result under the mutex and posts a wake-up (a timer cancel) to the
-// waiting coroutine's executor. The coroutine arms the timer before that executor can run the
-// wake-up, so the wake-up is never lost; the timer's own expiry is the deadline.
-struct LocalEncoder::Job : std::enable_shared_from_this<Job> {
-  explicit Job(asio::any_io_executor ex) : timer(std::move(ex)) {}
-
+// A request shared by the coroutine that waits for it and the worker. While the coroutine waits,
+// `waiter` is its timer: the worker stores the result and posts a wake-up (a cancel of that
+// timer) to the timer's executor, under the mutex. The coroutine clears `waiter` under the same
+// mutex when it stops waiting (answered, past its deadline, or its frame destroyed with its
+// io_context), so the worker never posts to an executor nobody waits on and skips work nobody
+// wants. The Job holds no I/O object itself: the worker may drop it whatever became of the
+// caller's io_context.
+struct LocalEncoder::Job {
   EncoderWork work;
   int64_t tokens = 0;
-  std::atomic<bool> abandoned{false};  // the coroutine stopped waiting: do not run it
   std::mutex mu;
   std::optional<core::Result<std::vector<float>>> result;  // guarded by mu
-  asio::steady_timer timer;                                // used on its executor only
+  std::shared_ptr<asio::steady_timer> waiter;              // guarded by mu
 
+  bool wanted() {
+    std::lock_guard lock(mu);
+    return waiter != nullptr;
+  }
   // Worker thread (or the destructor).
   void finish(core::Result<std::vector<float>> r) {
-    {
-      std::lock_guard lock(mu);
-      result.emplace(std::move(r));
-    }
-    asio::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
-  }
-  std::optional<core::Result<std::vector<float>>> take() {
     std::lock_guard lock(mu);
-    return std::move(result);
+    if (!waiter) return;
+    result.emplace(std::move(r));
+    asio::post(waiter->get_executor(), [timer = waiter] { timer->cancel(); });
+  }
+  // Coroutine side: stops waiting; the result, if one came.
+  std::optional<core::Result<std::vector<float>>> stop_waiting() {
+    std::lock_guard lock(mu);
+    waiter.reset();
+    return std::exchange(result, std::nullopt);
   }
 };
+
+namespace {
+
+// Stops the wait however the coroutine ends, its frame destroyed unresumed included.
+struct StopWaiting {
+  std::shared_ptr<LocalEncoder::Job> job;
+  ~StopWaiting() { job->stop_waiting(); }
+};
+
+}  // namespace
 
 core::Result<std::unique_ptr<LocalEncoder>> LocalEncoder::create(
     std::unique_ptr<engine::EncoderRuntime> runtime, const LocalEncoderOptions& options) {
@@ -134,18 +149,19 @@ asio::awaitable<core::Result<std::vector<float>>> LocalEncoder::run(EncoderWork 
   if (Clock::now() >= deadline) {
     co_return Status::deadline_exceeded("the request deadline passed before the encoder ran");
   }
-  auto job = std::make_shared<Job>(co_await asio::this_coro::executor);
+  auto job = std::make_shared<Job>();
   job->tokens = work.tokens();
   job->work = std::move(work);
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, deadline);
+  job->waiter = timer;  // not shared yet: no lock needed
+  StopWaiting guard{job};
   if (Status queued = submit(job); !queued.ok()) co_return queued;
-  job->timer.expires_at(deadline);
   // Cancelled by finish() (operation_aborted) or expired at the deadline: either way the result
   // decides, since a result may land just as the deadline passes.
-  auto [ec] = co_await job->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   (void)ec;
-  std::optional<core::Result<std::vector<float>>> result = job->take();
+  std::optional<core::Result<std::vector<float>>> result = job->stop_waiting();
   if (result) co_return std::move(*result);
-  job->abandoned.store(true, std::memory_order_relaxed);
   co_return Status::deadline_exceeded("the request deadline passed before the encoder answered");
 }
 
@@ -161,7 +177,7 @@ void LocalEncoder::work_loop() {
       int64_t tokens = 0;
       while (!queue_.empty()) {
         std::shared_ptr<Job>& next = queue_.front();
-        if (!next->abandoned.load(std::memory_order_relaxed)) {
+        if (next->wanted()) {
           if (!jobs.empty() && tokens + next->tokens > options_.merge_tokens) break;
           tokens += next->tokens;
           jobs.push_back(std::move(next));

@@ -77,7 +77,7 @@ class LocalEncoder {
   };
   Stats stats() const;
 
-  struct Job;  // one queued request and the coroutine waiting for it
+  struct Job;  // one queued request and the coroutine waiting for it (local_encoder.cpp)
 
  private:
   explicit LocalEncoder(const LocalEncoderOptions& options) : options_(options) {}
