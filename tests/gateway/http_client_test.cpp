@@ -91,6 +91,50 @@ TEST(HttpClient, ReadsWholeBodiesAndPoolsTheConnection) {
   EXPECT_EQ(asio::use_service<ConnectionPool>(context).idle_count(endpoint->pool_key), 1u);
 }
 
+TEST(HttpClient, SendsOneMessageWithHostLengthAndTheCallersHeaders) {
+  asio::io_context context;
+  RawServer server(context, {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}});
+  auto endpoint = parse_endpoint(server.base_url());
+  HttpClient client;
+  auto error = run(context, [&]() -> asio::awaitable<std::optional<HttpError>> {
+    HttpRequest request{http::verb::post, "/v1/chat/completions", 11};
+    request.set(http::field::content_type, "application/json");
+    request.set("X-Request-Id", "req-7");
+    request.body() = R"({"model":"m"})";
+    HttpResult result = co_await client.send(*endpoint, request, {});
+    if (!result.ok()) co_return result.error;
+    std::string body;
+    co_return co_await result.response->read_body(body);
+  }());
+  ASSERT_FALSE(error) << error->message;
+  ASSERT_EQ(server.received().size(), 1u);
+  EXPECT_EQ(server.received()[0],
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
+                "\r\nContent-Type: application/json\r\nX-Request-Id: req-7\r\n"
+                "Content-Length: 13\r\n\r\n{\"model\":\"m\"}");
+}
+
+TEST(HttpClient, ReadsABodyThatArrivesAfterItsHead) {
+  // 4 MiB cannot come with the head in one read: read_body goes on reading after what was
+  // buffered, and the connection is pooled once the body is whole.
+  asio::io_context context;
+  std::string big(4u << 20, 'x');
+  RawServer server(context, {{"HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) +
+                              "\r\n\r\n" + big}});
+  auto endpoint = parse_endpoint(server.base_url());
+  HttpClient client;
+  std::string body = "prefix:";
+  auto error = run(context, [&]() -> asio::awaitable<std::optional<HttpError>> {
+    HttpRequest request = get("/v1/x");
+    HttpResult result = co_await client.send(*endpoint, request, {});
+    if (!result.ok()) co_return result.error;
+    co_return co_await result.response->read_body(body);
+  }());
+  ASSERT_FALSE(error) << error->message;
+  EXPECT_EQ(body, "prefix:" + big);
+  EXPECT_EQ(asio::use_service<ConnectionPool>(context).idle_count(endpoint->pool_key), 1u);
+}
+
 TEST(HttpClient, BodyOverTheLimitIsProtocol) {
   asio::io_context context;
   RawServer server(context, {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x')}});

@@ -99,6 +99,8 @@ class RawServer {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/v1"; }
   int connections() const { return connections_; }
   int requests() const { return requests_; }
+  // Every request as it arrived: head and body.
+  const std::vector<std::string>& received() const { return received_; }
 
  private:
   asio::awaitable<void> accept_loop() {
@@ -127,6 +129,8 @@ class RawServer {
             socket, buffer, asio::transfer_exactly(length - buffer.size()), kAwait);
         if (rec) co_return;
       }
+      received_.push_back(head + std::string(asio::buffers_begin(buffer.data()),
+                                             asio::buffers_begin(buffer.data()) + length));
       buffer.consume(length);
       if (next_ >= replies_.size()) co_return;
       ++requests_;
@@ -142,6 +146,7 @@ class RawServer {
 
   tcp::acceptor acceptor_;
   std::vector<RawReply> replies_;
+  std::vector<std::string> received_;
   size_t next_ = 0;
   int connections_ = 0;
   int requests_ = 0;

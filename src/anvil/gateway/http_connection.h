@@ -26,6 +26,7 @@ struct HttpConnection {
   std::optional<boost::beast::tcp_stream> plain;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
   boost::beast::flat_buffer buffer;
+  std::string wire;  // the request being written (its capacity is reused)
   std::chrono::steady_clock::time_point idle_since;
   int requests = 0;  // requests sent on it; > 0 when it comes from the pool
 

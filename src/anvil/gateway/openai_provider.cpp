@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -97,11 +100,35 @@ bool carries_content(const json::value* choices) {
 }
 
 
+// Reads the usage of a non-streamed answer. The parsed document lives in a buffer on this
+// (ordinary, not coroutine) function's stack, so parsing allocates nothing for a usual answer.
+// False when `text` is not a JSON object.
+bool read_answer_usage(std::string_view text, Usage& usage, boost::system::error_code& ec) {
+  unsigned char scratch[8192];
+  json::monotonic_resource resource(scratch, sizeof scratch);
+  json::value parsed = json::parse(text, ec, &resource);
+  if (ec || !parsed.is_object()) return false;
+  if (const auto* u = parsed.get_object().if_contains("usage"); u && u->is_object()) {
+    usage = parse_usage(u->get_object());
+  }
+  return true;
+}
+
 // A 2xx answer whose body is still to be read, or the failure that means there is none.
 struct Opened {
   std::optional<UpstreamFailure> failure;
   std::unique_ptr<HttpResponse> response;
 };
+
+// The parsed base URL of a deployment. Parsing (Boost.URL and five strings) is done once per
+// base URL and I/O thread: the map is the thread's own, so it takes no lock, and it holds as
+// many entries as there are distinct base URLs in the configuration.
+const core::Result<HttpEndpoint>& endpoint_of(const std::string& base_url) {
+  thread_local std::unordered_map<std::string, core::Result<HttpEndpoint>> parsed;
+  auto it = parsed.find(base_url);
+  if (it == parsed.end()) it = parsed.emplace(base_url, parse_endpoint(base_url)).first;
+  return it->second;
+}
 
 // Sends `body` to the deployment and reads the answer's head; a non-2xx answer is read whole
 // and classified.
@@ -109,7 +136,7 @@ asio::awaitable<Opened> open(const HttpClient& client, const Deployment& deploym
                              const ProviderRequest& request, const json::object& body,
                              bool stream, size_t max_body_bytes) {
   Opened opened;
-  auto endpoint = parse_endpoint(deployment.base_url);
+  const core::Result<HttpEndpoint>& endpoint = endpoint_of(deployment.base_url);
   if (!endpoint.ok()) {
     opened.failure = failure(FailureKind::kConnect, fmt::format("deployment '{}': {}",
                                                                 deployment.name,
@@ -201,11 +228,15 @@ OpenAiProvider::OpenAiProvider(OpenAiProviderOptions options)
 asio::awaitable<Attempt> OpenAiProvider::complete(const Deployment& deployment,
                                                   const ProviderRequest& request) {
   Attempt attempt;
-  json::object body = request.body;
-  body.erase("stream");
-  body.erase("stream_options");
-  Opened opened = co_await open(client_, deployment, request, body, false,
-                                options_.max_response_bytes);
+  // The client's body goes as it is unless it has stream fields to drop (then a copy does).
+  std::optional<json::object> trimmed;
+  if (request.body.contains("stream") || request.body.contains("stream_options")) {
+    trimmed.emplace(request.body);
+    trimmed->erase("stream");
+    trimmed->erase("stream_options");
+  }
+  Opened opened = co_await open(client_, deployment, request, trimmed ? *trimmed : request.body,
+                                false, options_.max_response_bytes);
   if (opened.failure) {
     attempt.failure = std::move(opened.failure);
     co_return attempt;
@@ -217,8 +248,7 @@ asio::awaitable<Attempt> OpenAiProvider::complete(const Deployment& deployment,
     co_return attempt;
   }
   boost::system::error_code ec;
-  json::value parsed = json::parse(text, ec);
-  if (ec || !parsed.is_object()) {
+  if (!read_answer_usage(text, attempt.response.usage, ec)) {
     attempt.failure = failure(
         FailureKind::kProtocol,
         fmt::format("deployment '{}': expected a JSON object from the upstream (HTTP {}), found "
@@ -226,9 +256,6 @@ asio::awaitable<Attempt> OpenAiProvider::complete(const Deployment& deployment,
                     deployment.name, response.status(), text.size(),
                     ec ? ec.message() : "another JSON value"));
     co_return attempt;
-  }
-  if (const auto* usage = parsed.get_object().if_contains("usage"); usage && usage->is_object()) {
-    attempt.response.usage = parse_usage(usage->get_object());
   }
   attempt.response.http_status = response.status();
   attempt.response.body = std::move(text);
