@@ -92,6 +92,35 @@ bench_start_anvil() {
   ANVIL_PORT=${line##*:}
 }
 
+# Creates an API key in the data folder Anvil will use (`anvil keys create`); sets BENCH_KEY.
+# The benchmarks call with it, so that authentication, rate limiting and the usage ledger are
+# on the measured path as in production.
+bench_create_key() {
+  mkdir -p "$BENCH_TMP/data"
+  BENCH_KEY=$("$ANVIL_BIN" --data-dir "$BENCH_TMP/data" keys create --name bench --tenant bench \
+    2>"$BENCH_TMP/keys.err") || bench_die "anvil keys create failed: $(cat "$BENCH_TMP/keys.err")"
+}
+
+# Writes to $1 an anvil.toml with $2 I/O threads and one logical model, "fake-model", served by
+# one deployment: the fake upstream on port $3. $4: more lines for the [server] table.
+bench_write_config() {
+  cat >"$1" <<TOML
+[server]
+threads = $2
+${4:-}
+
+[[gateway.deployments]]
+name = "fake"
+provider = "openai"
+model = "fake-model"
+base_url = "http://127.0.0.1:$3/v1"
+
+[[gateway.models]]
+name = "fake-model"
+deployments = ["fake"]
+TOML
+}
+
 # Stops a process started above (and forgets it).
 bench_stop() {
   local pid=$1 kept=() p
@@ -157,15 +186,15 @@ bench_load_gen() {
   shift
   LG_OUT=$(bench_pinned "$cpus" "$LOADGEN_BIN" "$@" 2>&1) || true
   LG_OK=$(echo "$LG_OUT" | sed -n 's/^requests \([0-9]*\) ok.*/\1/p')
+  [ -n "$LG_OK" ] || bench_die "http_load_bench failed: $LG_OUT"
   LG_ERRORS=$(echo "$LG_OUT" | sed -n 's/^requests [0-9]* ok, \([0-9]*\) errors.*/\1/p')
   LG_RATE=$(echo "$LG_OUT" | sed -n 's/^throughput \([0-9]*\) ok\/s/\1/p')
   local lat
-  lat=$(echo "$LG_OUT" | grep '^latency ms:')
+  lat=$(echo "$LG_OUT" | grep '^latency ms:' || true)
   LG_P50=$(echo "$lat" | awk '{ print $4 }')
   LG_P99=$(echo "$lat" | awk '{ print $8 }')
   LG_P999=$(echo "$lat" | awk '{ print $10 }')
   LG_MAX=$(echo "$lat" | awk '{ print $12 }')
-  [ -n "$LG_OK" ] || bench_die "http_load_bench failed: $LG_OUT"
 }
 
 # The median of the numbers given as arguments.

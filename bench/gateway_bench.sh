@@ -4,6 +4,8 @@
 #      straight to the fake upstream, through nginx proxy_pass, through `anvil serve`;
 #   b. latency at a fixed 2,000 requests/s over 256 connections, open loop (latency counted
 #      from each request's scheduled time): the same three paths; "added" = through - direct.
+# Requests carry an API key made for the run (`anvil keys create`), so authentication and the
+# usage ledger are on Anvil's path; nginx and the fake ignore the header.
 # Everything runs on loopback, started and stopped by this script. CPU layout (taskset), kept
 # identical for nginx and Anvil: the proxy on --proxy-cpus (default CPU 1) with --threads I/O
 # threads / nginx workers (default 1); the load generator and the fake upstream (one thread
@@ -39,27 +41,15 @@ while [ $# -gt 0 ]; do
     --sched) BENCH_SCHED=$2; shift 2 ;;
     --no-nginx) use_nginx=0; shift ;;
     --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) bench_die "unknown argument '$1' (see --help)" ;;
   esac
 done
 bench_find_binaries "$build"
 
 bench_start_fake "$client_cpus" --threads 1
-cat >"$BENCH_TMP/anvil.toml" <<TOML
-[server]
-threads = $threads
-
-[[gateway.deployments]]
-name = "fake"
-provider = "openai"
-model = "fake-model"
-base_url = "http://127.0.0.1:$FAKE_PORT/v1"
-
-[[gateway.models]]
-name = "fake-model"
-deployments = ["fake"]
-TOML
+bench_write_config "$BENCH_TMP/anvil.toml" "$threads" "$FAKE_PORT"
+bench_create_key
 bench_start_anvil "$proxy_cpus" "$threads" "$BENCH_TMP/anvil.toml"
 [ "$use_nginx" = 1 ] && bench_start_nginx "$proxy_cpus" "$threads" "$FAKE_PORT"
 
@@ -91,7 +81,7 @@ measure() {
   [ "$mode" = open ] && extra=(--rate "$rate")
   cpu0=$(bench_cpu_s "$pid")
   bench_load_gen "$client_cpus" --url "$(path_url "$path")" --connections "$connections" \
-    --duration "$duration" --warmup "$warmup" "${extra[@]}"
+    --duration "$duration" --warmup "$warmup" --header "Authorization: Bearer $BENCH_KEY" "${extra[@]}"
   cpu1=$(bench_cpu_s "$pid")
   # CPU of the server process per request, warm-up included (about as many requests per second).
   R_CPU_US=$(awk -v c0="$cpu0" -v c1="$cpu1" -v ok="$LG_OK" -v d="$duration" -v w="$warmup" \

@@ -10,7 +10,9 @@
 //   build-x/bench/http_load_bench --url http://127.0.0.1:8080/v1/chat/completions
 //       [--connections 256] [--threads 1] [--duration 10] [--warmup 2] [--rate 2000]
 //       [--stream] [--body-file request.json] [--header 'Authorization: Bearer k']...
-//       [--timeout-ms 30000]
+//       [--timeout-ms 30000] [--requests N]
+// --requests N sends exactly N requests (closed loop, all counted, no warm-up) and reports the
+// throughput over the time they took: for checks that count what the server recorded.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -116,6 +118,7 @@ struct Config {
   double rate = 0;  // requests/s over all connections; 0: closed loop
   bool stream = false;
   std::chrono::milliseconds timeout{30000};
+  uint64_t requests = 0;  // > 0: send exactly this many, all counted
 };
 
 // What one thread measured; merged after the run.
@@ -130,11 +133,12 @@ struct Run {
   Clock::time_point start;         // t0 of the schedule
   Clock::time_point measure_from;  // start + warmup
   Clock::time_point measure_to;    // measure_from + duration
+  std::atomic<uint64_t> issued{0};  // requests started, with --requests
 };
 
 // One connection's loop. Counts a request when it was sent (closed loop) or due (open loop)
 // inside the measured window.
-asio::awaitable<void> drive(const Run& run, int index, Tally& tally) {
+asio::awaitable<void> drive(Run& run, int index, Tally& tally) {
   const Config& config = run.config;
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
@@ -151,10 +155,12 @@ asio::awaitable<void> drive(const Run& run, int index, Tally& tally) {
       if (due >= run.measure_to) co_return;
       timer.expires_at(due);
       co_await timer.async_wait(kAwait);
+    } else if (config.requests > 0) {
+      if (run.issued.fetch_add(1) >= config.requests) co_return;
     } else if (due >= run.measure_to) {
       co_return;
     }
-    bool counted = due >= run.measure_from;
+    bool counted = config.requests > 0 || due >= run.measure_from;
     auto fail = [&](std::string kind) {
       if (counted) ++tally.errors[std::move(kind)];
       stream.reset();
@@ -237,6 +243,8 @@ int main(int argc, char** argv) {
   app.add_option("--header", headers, "extra request header 'Name: value' (repeatable)");
   int timeout_ms = 30000;
   app.add_option("--timeout-ms", timeout_ms, "per request")->capture_default_str();
+  app.add_option("--requests", config.requests,
+                 "closed loop: send exactly this many requests, all counted (no warm-up)");
   CLI11_PARSE(app, argc, argv);
   config.timeout = std::chrono::milliseconds(timeout_ms);
 
@@ -260,6 +268,10 @@ int main(int argc, char** argv) {
   config.request += "\r\n" + body;
   raise_file_limit();
 
+  if (config.requests > 0) {
+    config.rate = 0;
+    config.warmup_s = 0;
+  }
   Run run{config, Clock::now(), {}, {}};
   run.start = Clock::now() + std::chrono::milliseconds(50);
   run.measure_from = run.start + std::chrono::duration_cast<Clock::duration>(
@@ -276,6 +288,10 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (auto& context : contexts) threads.emplace_back([&context] { context->run(); });
   for (auto& thread : threads) thread.join();
+  // With --requests the run lasts as long as they take.
+  const double seconds =
+      config.requests > 0 ? std::chrono::duration<double>(Clock::now() - run.start).count()
+                          : config.duration_s;
 
   Tally all;
   for (const auto& tally : tallies) {
@@ -292,10 +308,10 @@ int main(int argc, char** argv) {
   auto ms = [](double ns) { return ns / 1e6; };
   fmt::print("target {} | {} | {} connections, {} threads | {} s measured after {} s warm-up{}\n",
              url, config.rate > 0 ? fmt::format("open loop at {} req/s", config.rate) : "closed loop",
-             config.connections, config.threads, config.duration_s, config.warmup_s,
+             config.connections, config.threads, seconds, config.warmup_s,
              config.stream ? " | SSE streams" : "");
   fmt::print("requests {} ok, {} errors{}\n", all.ok, errors, error_list);
-  fmt::print("throughput {:.0f} ok/s\n", double(all.ok) / config.duration_s);
+  fmt::print("throughput {:.0f} ok/s\n", double(all.ok) / seconds);
   fmt::print("latency ms: p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f}\n",
              ms(all.latency.quantile(0.50)), ms(all.latency.quantile(0.90)),
              ms(all.latency.quantile(0.99)), ms(all.latency.quantile(0.999)),

@@ -48,12 +48,14 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--rss-of", type=int, default=0)
+    parser.add_argument("--api-key", default="", help="sent as 'Authorization: Bearer KEY'")
     parser.add_argument("--settle-s", type=float, default=0.5,
                         help="wait before reading the memory, so the server is idle")
     args = parser.parse_args()
     body = json.dumps({"model": "fake-model", "max_tokens": 4,
                        "messages": [{"role": "user", "content": "idle connection"}]}).encode()
-    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    auth = f"Authorization: Bearer {args.api_key}\r\n".encode() if args.api_key else b""
+    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
                b"Content-Type: application/json\r\nContent-Length: " +
                str(len(body)).encode() + b"\r\n\r\n" + body)
     sockets = []

@@ -50,32 +50,23 @@ echo "# streams: $connections connections, ${duration} s measured after ${warmup
   "events every $chunk_ms ms; idle connections: $idle"
 
 bench_start_fake "$client_cpus" --threads 1 --chunk-ms "$chunk_ms"
-cat >"$BENCH_TMP/anvil.toml" <<TOML
-[server]
-threads = $threads
-
-[[gateway.deployments]]
-name = "fake"
-provider = "openai"
-model = "fake-model"
-base_url = "http://127.0.0.1:$FAKE_PORT/v1"
-
-[[gateway.models]]
-name = "fake-model"
-deployments = ["fake"]
-TOML
+# server.max_in_flight (default 1024) bounds the API requests running at once; beyond it they
+# wait in the admission queue, so for --connections streams at once it must be at least that.
+in_flight=$((connections > 1024 ? connections : 1024))
+bench_write_config "$BENCH_TMP/anvil.toml" "$threads" "$FAKE_PORT" "max_in_flight = $in_flight"
+bench_create_key
 url_base=""
 declare -a per_idle streams errors hwm
 for run in $(seq 1 "$runs"); do
   bench_start_anvil "$proxy_cpus" "$threads" "$BENCH_TMP/anvil.toml"
   url_base="http://127.0.0.1:$ANVIL_PORT"
   load=$(bench_load)
-  curl -s -o /dev/null -H 'Content-Type: application/json' \
+  curl -s -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" \
     -d '{"model":"fake-model","messages":[{"role":"user","content":"warm up"}],"max_tokens":4}' \
     "$url_base/v1/chat/completions"
   base=$(bench_rss_kib "$ANVIL_PID")
   idle_out=$(python3 "$BENCH_DIR/idle_connections.py" --port "$ANVIL_PORT" --connections "$idle" \
-    --rss-of "$ANVIL_PID")
+    --rss-of "$ANVIL_PID" --api-key "$BENCH_KEY")
   idle_rss=$(echo "$idle_out" | sed -n 's/^rss_kib \([0-9]*\)$/\1/p')
   answered=$(echo "$idle_out" | sed -n 's/^answered \([0-9]*\)$/\1/p')
   [ "$answered" = "$idle" ] || bench_die "only $answered of $idle idle connections were answered: $idle_out"
@@ -83,6 +74,7 @@ for run in $(seq 1 "$runs"); do
 
   cpu0=$(bench_cpu_s "$ANVIL_PID")
   bench_load_gen "$client_cpus" --url "$url_base/v1/chat/completions" --stream \
+    --header "Authorization: Bearer $BENCH_KEY" \
     --connections "$connections" --duration "$duration" --warmup "$warmup" --timeout-ms 60000
   cpu1=$(bench_cpu_s "$ANVIL_PID")
   busy=$(awk -v c0="$cpu0" -v c1="$cpu1" -v d="$duration" -v w="$warmup" 'BEGIN { printf "%.0f", 100 * (c1 - c0) / (d + w) }')
