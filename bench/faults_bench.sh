@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --proxy-cpus) proxy_cpus=$2; shift 2 ;;
     --client-cpus) client_cpus=$2; shift 2 ;;
     --sched) BENCH_SCHED=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) bench_die "unknown argument '$1' (see --help)" ;;
   esac
 done

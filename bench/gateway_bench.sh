@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --sched) BENCH_SCHED=$2; shift 2 ;;
     --no-nginx) use_nginx=0; shift ;;
     --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) bench_die "unknown argument '$1' (see --help)" ;;
   esac
 done
