@@ -8,6 +8,7 @@
 
 #include "anvil/engine/generator.h"
 #include "anvil/text/tokenizer.h"
+#include "engine/test_model_writer.h"
 
 namespace anvil::testing {
 
@@ -35,6 +36,18 @@ inline text::TokenizerVocab tiny_spm_vocab(int32_t eos = 2) {
   v.eos = eos;
   v.add_bos = true;
   return v;
+}
+
+// The same vocabulary as the tokenizer.ggml.* keys of a tiny model file.
+inline TinyVocab tiny_spm_vocab_keys() {
+  const text::TokenizerVocab v = tiny_spm_vocab();
+  TinyVocab keys;
+  keys.model = "llama";
+  for (const auto& t : v.tokens) keys.tokens.emplace_back(t);
+  for (text::TokenType t : v.token_types) keys.types.push_back(static_cast<int32_t>(t));
+  keys.scores = v.scores;
+  keys.special_ids = {{"unknown", 0}, {"bos", 1}, {"eos", 2}};
+  return keys;
 }
 
 // Greedy decoding without penalties, up to `max_tokens` (0: up to the context): the options whose

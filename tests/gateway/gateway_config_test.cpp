@@ -15,6 +15,7 @@ data_dir = "/var/lib/anvil"   # other tables are not the gateway's business
 
 [gateway]
 request_timeout_s = 120
+max_prompt_tokens = 2000
 
 [gateway.retry]
 max_attempts = 4
@@ -45,6 +46,7 @@ price_completion = 0.6
 price_cached = 0.075
 weight = 3
 context_window = 128000
+tokenizer = "/models/gpt-vocab.gguf"
 connect_timeout_ms = 1000
 first_byte_timeout_ms = 20000
 idle_timeout_ms = 30000
@@ -59,6 +61,7 @@ name = "chat"
 deployments = ["gpt-a", "local-qwen"]
 fallbacks = ["small"]
 context_window_fallbacks = ["small"]
+max_prompt_tokens = 8000
 cache = { ttl_s = 60, stale_s = 600 }
 
 [[gateway.models]]
@@ -108,6 +111,7 @@ TEST(GatewayConfigTest, ReadsEveryKey) {
   EXPECT_DOUBLE_EQ(a.price.cached_per_million, 0.075);
   EXPECT_DOUBLE_EQ(a.weight, 3);
   EXPECT_EQ(a.context_window, 128000);
+  EXPECT_EQ(a.tokenizer, "/models/gpt-vocab.gguf");
   EXPECT_EQ(a.connect_timeout, milliseconds(1000));
   EXPECT_EQ(a.first_byte_timeout, milliseconds(20000));
   EXPECT_EQ(a.idle_timeout, milliseconds(30000));
@@ -125,6 +129,9 @@ TEST(GatewayConfigTest, ReadsEveryKey) {
   EXPECT_EQ(chat.cache.ttl, seconds(60));
   EXPECT_EQ(chat.cache.stale_ttl, seconds(600));
   EXPECT_FALSE(c.models[1].cache.enabled);
+  EXPECT_EQ(c.max_prompt_tokens, 2000);
+  EXPECT_EQ(chat.max_prompt_tokens, 8000);
+  EXPECT_FALSE(c.models[1].max_prompt_tokens.has_value());  // the [gateway] limit applies
   EXPECT_EQ(c.find_model("small"), &c.models[1]);
   EXPECT_EQ(c.find_deployment("nope"), nullptr);
 }
@@ -135,6 +142,7 @@ TEST(GatewayConfigTest, NoGatewayTableIsAnEmptyConfig) {
   EXPECT_TRUE(parsed->models.empty());
   EXPECT_EQ(parsed->retry.max_attempts, 3);
   EXPECT_EQ(parsed->breaker.cooldown, seconds(30));
+  EXPECT_EQ(parsed->max_prompt_tokens, 1000);
 }
 
 TEST(GatewayConfigTest, CachedPriceDefaultsToThePromptPrice) {
@@ -180,7 +188,7 @@ cache = { ttl_s = 0 }
             "anvil.toml:4: deployment 'a': expected a string 'base_url', found none\n"
             "anvil.toml:8: unknown key 'wieght' in [[gateway.deployments]] (known keys: name, "
             "provider, model, base_url, api_key_secret, price_prompt, price_completion, "
-            "price_cached, weight, context_window, connect_timeout_ms, first_byte_timeout_ms, "
+            "price_cached, weight, context_window, tokenizer, connect_timeout_ms, first_byte_timeout_ms, "
             "idle_timeout_ms)\n"
             "anvil.toml:10: deployment 'a' is defined twice (first at line 4)\n"
             "anvil.toml:14: [[gateway.deployments]]: secrets never live in anvil.toml; name the "

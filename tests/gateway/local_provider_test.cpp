@@ -28,18 +28,6 @@ constexpr const char* kTemplate =
     "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}";
 
-// The tiny vocabulary as tokenizer.ggml.* keys.
-anvil::testing::TinyVocab tiny_vocab_keys() {
-  const text::TokenizerVocab v = anvil::testing::tiny_spm_vocab();
-  anvil::testing::TinyVocab keys;
-  keys.model = "llama";
-  for (const auto& t : v.tokens) keys.tokens.emplace_back(t);
-  for (text::TokenType t : v.token_types) keys.types.push_back(static_cast<int32_t>(t));
-  keys.scores = v.scores;
-  keys.special_ids = {{"unknown", 0}, {"bos", 1}, {"eos", 2}};
-  return keys;
-}
-
 class RecordingSink final : public StreamSink {
  public:
   explicit RecordingSink(size_t accept = SIZE_MAX) : accept_(accept) {}
@@ -61,7 +49,7 @@ class LocalProviderTest : public ::testing::Test {
     spec.n_vocab = anvil::testing::kTinySpmVocabSize;
     spec.n_ctx = 96;
     spec.seed = 11;
-    spec.vocab = tiny_vocab_keys();
+    spec.vocab = anvil::testing::tiny_spm_vocab_keys();
     spec.chat_template = kTemplate;
     path_ = dir_.path() / "tiny-chat.gguf";
     ASSERT_TRUE(core::write_file_atomic(path_, anvil::testing::build_tiny_llama(spec)).ok());

@@ -77,6 +77,9 @@ class FakeGateway final : public gateway::Gateway {
   int stream_events = 3;          // chunks per stream; -1: until the client goes away
   int fail_after_events = -1;     // stream(): fail with `failure` after this many chunks
   gateway::Usage usage{7, 3, 2, true};
+  double cost_usd = 0.0;                                  // of each answered call
+  gateway::PromptCount prompt_count{.exact = false};      // what count_prompt_tokens says
+  std::int64_t prompt_limit = 0;                          // max_prompt_tokens of every model
 
   // Observations (guarded by mu).
   std::mutex mu;
@@ -98,6 +101,12 @@ class FakeGateway final : public gateway::Gateway {
     return m == "test-model" || m == "other-model";
   }
 
+  std::int64_t max_prompt_tokens(std::string_view) const override { return prompt_limit; }
+  core::Result<gateway::PromptCount> count_prompt_tokens(std::string_view, gateway::Operation,
+                                                         const boost::json::object&) const override {
+    return prompt_count;
+  }
+
   boost::asio::awaitable<gateway::CallResult> complete(gateway::Operation op,
                                                        boost::json::object body,
                                                        const gateway::CallContext& context) override {
@@ -111,6 +120,7 @@ class FakeGateway final : public gateway::Gateway {
     }
     r.deployment = "fake-deployment";
     r.usage = usage;
+    r.cost_usd = cost_usd;
     r.response.usage = usage;
     r.response.body = fmt::format(
         R"({{"id":"chatcmpl-1","object":"{}","model":"{}","choices":[{{"index":0,"message":{{"role":"assistant","content":"hello"}},"finish_reason":"stop"}}]}})",
@@ -150,6 +160,7 @@ class FakeGateway final : public gateway::Gateway {
       if (i == 0 && gate != nullptr) co_await gate->wait();
     }
     r.usage = usage;
+    r.cost_usd = cost_usd;
     co_return r;
   }
 

@@ -3,6 +3,7 @@
 // destructor.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -26,10 +27,12 @@ inline ServerOptions test_options() {
 
 class TestServer {
  public:
-  explicit TestServer(ServerOptions options = test_options()) {
+  explicit TestServer(ServerOptions options = test_options(), OpenAiRouteOptions routes = {},
+                      const std::function<void(Router&)>& more_routes = {}) {
     Router router;
     add_system_routes(router, registry);
-    add_openai_routes(router, gateway, {});
+    add_openai_routes(router, gateway, routes);
+    if (more_routes) more_routes(router);
     server = std::make_unique<HttpServer>(options, std::move(router), registry);
     core::Status s = server->start();
     EXPECT_TRUE(s.ok()) << s.to_string();

@@ -33,6 +33,7 @@ boost::json::object key_json(const store::ApiKeyRecord& k) {
           {"rpm", optional_json(k.limits.requests_per_minute)},
           {"tpm", optional_json(k.limits.tokens_per_minute)},
           {"budget_usd", optional_json(k.limits.budget_usd)},
+          {"max_prompt_tokens", optional_json(k.limits.max_prompt_tokens)},
           {"created_at", k.created_at},
           {"revoked_at", optional_json(k.revoked_at)}};
 }
@@ -49,6 +50,7 @@ void register_keys(CLI::App& app, Context& ctx) {
     std::optional<int64_t> rpm;
     std::optional<int64_t> tpm;
     std::optional<double> budget;
+    std::optional<int64_t> max_prompt_tokens;
     std::string id_or_name;
     bool json = false;
   };
@@ -60,6 +62,8 @@ void register_keys(CLI::App& app, Context& ctx) {
   create->add_option("--rpm", opts->rpm, "Requests per minute allowed (default: no limit)");
   create->add_option("--tpm", opts->tpm, "Tokens per minute allowed, prompt + completion (default: no limit)");
   create->add_option("--budget", opts->budget, "Total spend allowed, in US dollars (default: no limit)");
+  create->add_option("--max-prompt-tokens", opts->max_prompt_tokens,
+                     "Prompt tokens per request, when lower than the model's limit (default: the model's)");
   create->add_flag("--json", opts->json, "Print JSON (the key in \"key\")");
   create->callback([&ctx, opts] {
     auto keys = open_keys(ctx);
@@ -67,7 +71,8 @@ void register_keys(CLI::App& app, Context& ctx) {
     auto issued = gateway::issue_api_key(*keys, opts->name, opts->tenant,
                                          {.requests_per_minute = opts->rpm,
                                           .tokens_per_minute = opts->tpm,
-                                          .budget_usd = opts->budget});
+                                          .budget_usd = opts->budget,
+                                          .max_prompt_tokens = opts->max_prompt_tokens});
     if (!issued.ok()) return ctx.fail(issued.status());
     const auto& k = issued->record;
     if (opts->json) {

@@ -8,19 +8,63 @@
 #include "anvil/core/environment.h"
 #include "anvil/core/log.h"
 #include "anvil/core/secrets.h"
+#include "anvil/gateway/api_keys.h"
 #include "anvil/gateway/gateway_config.h"
 #include "anvil/gateway/local_provider.h"
 #include "anvil/gateway/openai_provider.h"
+#include "anvil/gateway/rate_limiter.h"
 #include "anvil/gateway/routing_gateway.h"
+#include "anvil/gateway/usage_ledger.h"
 #include "anvil/server/admin_routes.h"
+#include "anvil/server/auth.h"
 #include "anvil/server/http_server.h"
 #include "anvil/server/openai_routes.h"
 #include "anvil/server/server_options.h"
 #include "anvil/server/system_routes.h"
+#include "anvil/server/usage_routes.h"
 
 namespace anvil::cli {
 
 namespace {
+
+constexpr std::string_view kAdminKeySecret = "ANVIL_ADMIN_KEY";
+
+// Who may call and what they used: the API keys (and the admin key), their rate limits, the
+// usage ledger, and the reports over it; all in the data directory's anvil.db.
+struct AccessStack {
+  std::unique_ptr<gateway::ApiKeys> keys;
+  std::unique_ptr<gateway::UsageLedger> ledger;
+  std::unique_ptr<gateway::RateLimiter> limiter;
+  std::unique_ptr<server::Authenticator> auth;
+  std::unique_ptr<server::UsageReports> reports;
+};
+
+core::Result<AccessStack> build_access(const std::filesystem::path& database, const core::SecretStore& secrets) {
+  std::string admin_key;
+  core::Result<std::string> admin = secrets.get(kAdminKeySecret);
+  if (admin.ok()) {
+    admin_key = std::move(admin).value();
+  } else if (admin.status().code() != core::StatusCode::kNotFound) {
+    return admin.status();
+  }
+  AccessStack access;
+  gateway::ApiKeysOptions key_options;
+  key_options.database = database;
+  key_options.admin_key = admin_key;
+  ANVIL_ASSIGN_OR_RETURN(access.keys, gateway::ApiKeys::open(std::move(key_options)));
+  gateway::UsageLedgerOptions ledger_options;
+  ledger_options.database = database;
+  ANVIL_ASSIGN_OR_RETURN(access.ledger, gateway::UsageLedger::open(std::move(ledger_options)));
+  access.limiter = std::make_unique<gateway::RateLimiter>(gateway::MonotonicClock::system(), access.ledger.get());
+  access.auth = std::make_unique<server::Authenticator>(access.keys.get(), !admin_key.empty());
+  access.reports = std::make_unique<server::UsageReports>(database);
+  if (!access.auth->enabled()) {
+    core::log::warn("authentication is off: no {} secret and no API keys in {}; every caller is admin "
+                    "(set {} or run `anvil keys create` to turn it on)",
+                    kAdminKeySecret, database.string(), kAdminKeySecret);
+  }
+  return access;
+}
 
 // What the server calls: the routing gateway over the deployments of the [gateway] tables, with
 // the providers they name. Without a configuration file there are no models (every call is 404).
@@ -30,15 +74,17 @@ struct GatewayStack {
   std::unique_ptr<gateway::RoutingGateway> gateway;
 };
 
-core::Result<GatewayStack> build_gateway(const app::Settings& settings) {
+core::Result<core::SecretStore> open_secrets(const app::Settings& settings) {
   core::SecretStoreOptions secret_options;
   secret_options.environment = core::process_environment();
   ANVIL_ASSIGN_OR_RETURN(std::string secrets_dir, settings.config.get_string("secrets.dir"));
   ANVIL_ASSIGN_OR_RETURN(std::string env_file, settings.config.get_string("secrets.env_file"));
   secret_options.secrets_dir = secrets_dir;
   secret_options.dotenv_path = env_file;
-  ANVIL_ASSIGN_OR_RETURN(core::SecretStore secrets, core::SecretStore::open(std::move(secret_options)));
+  return core::SecretStore::open(std::move(secret_options));
+}
 
+core::Result<GatewayStack> build_gateway(const app::Settings& settings, const core::SecretStore& secrets) {
   gateway::GatewayConfig config;
   if (settings.config_file) {
     ANVIL_ASSIGN_OR_RETURN(config, gateway::load_gateway_config(*settings.config_file, &secrets));
@@ -63,14 +109,24 @@ void serve(Context& ctx) {
   if (!settings.ok()) return ctx.fail(settings.status());
   auto options = server::server_options_from_config(settings->config);
   if (!options.ok()) return ctx.fail(options.status());
-  auto stack = build_gateway(*settings);
+  auto secrets = open_secrets(*settings);
+  if (!secrets.ok()) return ctx.fail(secrets.status());
+  auto stack = build_gateway(*settings, *secrets);
   if (!stack.ok()) return ctx.fail(stack.status());
+  auto database = ctx.database_path();
+  if (!database.ok()) return ctx.fail(database.status());
+  auto access = build_access(*database, *secrets);
+  if (!access.ok()) return ctx.fail(access.status());
 
   server::Router router;
   server::add_system_routes(router);
   server::OpenAiRouteOptions route_options;
   route_options.request_timeout = options->request_timeout;
+  route_options.auth = access->auth.get();
+  route_options.limiter = access->limiter.get();
+  route_options.ledger = access->ledger.get();
   server::add_openai_routes(router, *stack->gateway, route_options);
+  server::add_usage_routes(router, *access->reports, access->auth.get());
   server::StatusReport status_report(stack->gateway.get(), ANVIL_VERSION);
   server::add_admin_routes(router, status_report);
 
@@ -81,6 +137,7 @@ void serve(Context& ctx) {
   std::printf("anvil: listening on http://%s:%d\n", http.host().c_str(), http.port());
   std::fflush(stdout);
   http.run_until_signal();
+  if (auto s = access->ledger->close(); !s.ok()) core::log::error("usage ledger: {}", s.message());
   core::log::info("stopped");
 }
 

@@ -39,7 +39,8 @@ struct ApiKeys::Snapshot {
 KeyLimits key_limits(const store::ApiKeyLimits& limits) {
   return {.requests_per_minute = limits.requests_per_minute.value_or(0),
           .tokens_per_minute = limits.tokens_per_minute.value_or(0),
-          .budget_usd = limits.budget_usd.value_or(0.0)};
+          .budget_usd = limits.budget_usd.value_or(0.0),
+          .max_prompt_tokens = limits.max_prompt_tokens.value_or(0)};
 }
 
 Result<IssuedKey> issue_api_key(store::KeyStore& keys, std::string name, std::string tenant,

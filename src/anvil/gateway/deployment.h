@@ -25,6 +25,10 @@ struct Deployment {
   Price price;
   double weight = 1.0;         // share of traffic among the deployments of one logical model
   int64_t context_window = 0;  // tokens; 0 = unknown (overflow is then the upstream's call)
+  // A GGUF file whose tokenizer (and chat template) counts prompt tokens for this deployment's
+  // model, for the prompt-token limit; empty: "local" counts with its own model, "openai"
+  // estimates (docs/GATEWAY.md). Only the file's metadata is read.
+  std::string tokenizer;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds first_byte_timeout{60000};  // request sent -> first response byte
   std::chrono::milliseconds idle_timeout{60000};        // between two reads of a stream

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "anvil/core/status.h"
 #include "anvil/gateway/provider.h"
 #include "anvil/gateway/upstream.h"
 
@@ -42,6 +43,19 @@ struct CallResult {
   bool ok() const { return !failure.has_value(); }
 };
 
+// A request's prompt tokens, as the server checks them against the prompt-token limit. Chat is
+// one prompt (the rendered conversation); completions and embeddings have one per input; rerank
+// one per document (the query counted with each).
+struct PromptCount {
+  std::int64_t total = 0;    // over every prompt: the tokens-per-minute estimate
+  std::int64_t largest = 0;  // the largest single prompt: what the limit is checked against
+  int largest_index = -1;    // its index in `prompt` / `input` / `documents`; -1 for chat
+  // False when no tokenizer of the model is known (a remote deployment without `tokenizer`):
+  // the counts are then estimates (docs/GATEWAY.md, "Prompt-token limit").
+  bool exact = true;
+  std::string counted_with;  // the deployment whose tokenizer counted ("" for an estimate)
+};
+
 struct ModelInfo {
   std::string id;        // the logical model name clients use
   std::string owned_by;  // "anvil"
@@ -54,6 +68,17 @@ class Gateway {
   // Logical models, for GET /v1/models and for 404s on unknown names.
   virtual std::vector<ModelInfo> models() const = 0;
   virtual bool has_model(std::string_view logical_model) const = 0;
+
+  // The prompt-token limit of a logical model; 0: none.
+  virtual std::int64_t max_prompt_tokens(std::string_view /*logical_model*/) const { return 0; }
+  // The tokens of the prompt in `body` (a validated chat, completions, embeddings or rerank
+  // body), counted with the model's own tokenizer where Anvil has it. Errors: the body cannot be
+  // rendered (e.g. the chat template rejects it), kInvalidArgument.
+  virtual core::Result<PromptCount> count_prompt_tokens(std::string_view /*logical_model*/,
+                                                        Operation /*op*/,
+                                                        const boost::json::object& /*body*/) const {
+    return PromptCount{.exact = false};
+  }
 
   // `body` is the validated client body; its "model" is the logical name.
   virtual boost::asio::awaitable<CallResult> complete(Operation op, boost::json::object body,

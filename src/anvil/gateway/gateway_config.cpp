@@ -181,7 +181,7 @@ Deployment parse_deployment(Parser& p, const toml::table& t, std::size_t index) 
   p.check_keys(t, "[[gateway.deployments]]",
                {"name", "provider", "model", "base_url", "api_key_secret", "price_prompt",
                 "price_completion", "price_cached", "weight", "context_window",
-                "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms"});
+                "tokenizer", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms"});
   p.string(t, "provider", where, d.provider, true);
   p.string(t, "model", where, d.model, true);
   p.string(t, "base_url", where, d.base_url, d.provider == "openai");
@@ -192,6 +192,7 @@ Deployment parse_deployment(Parser& p, const toml::table& t, std::size_t index) 
   p.number(t, "price_cached", where, d.price.cached_per_million, 0, 1e6);
   p.number(t, "weight", where, d.weight, 0, 1e6);
   p.number(t, "context_window", where, d.context_window, 0, 1e9);
+  p.string(t, "tokenizer", where, d.tokenizer, false);
   p.duration(t, "connect_timeout_ms", where, d.connect_timeout, 1, 3600000);
   p.duration(t, "first_byte_timeout_ms", where, d.first_byte_timeout, 1, 3600000);
   p.duration(t, "idle_timeout_ms", where, d.idle_timeout, 1, 3600000);
@@ -210,10 +211,16 @@ ModelRoute parse_model(Parser& p, const toml::table& t, std::size_t index, Model
   p.string(t, "name", anonymous, m.name, true);
   const std::string where = m.name.empty() ? anonymous : fmt::format("model '{}'", m.name);
   p.check_keys(t, "[[gateway.models]]",
-               {"name", "deployments", "fallbacks", "context_window_fallbacks", "cache"});
+               {"name", "deployments", "fallbacks", "context_window_fallbacks", "cache",
+                "max_prompt_tokens"});
   p.strings(t, "deployments", where, m.deployments, &lines.deployments);
   if (m.deployments.empty() && t.get("deployments") == nullptr) {
     p.error(t, fmt::format("{}: expected a list of deployments, found none", where));
+  }
+  if (t.get("max_prompt_tokens") != nullptr) {
+    std::int64_t limit = 0;
+    p.number(t, "max_prompt_tokens", where, limit, 0, 1e9);
+    m.max_prompt_tokens = limit;
   }
   p.strings(t, "fallbacks", where, m.fallbacks, &lines.fallbacks);
   p.strings(t, "context_window_fallbacks", where, m.context_window_fallbacks,
@@ -332,10 +339,12 @@ core::Result<GatewayConfig> parse_gateway_config(std::string_view toml_text,
     return config;
   }
   p.check_keys(*gateway, "[gateway]",
-               {"request_timeout_s", "retry", "breaker", "cache", "deployments", "models"});
+               {"request_timeout_s", "max_prompt_tokens", "retry", "breaker", "cache",
+                "deployments", "models"});
   std::chrono::seconds timeout = std::chrono::duration_cast<std::chrono::seconds>(config.request_timeout);
   p.duration(*gateway, "request_timeout_s", "[gateway]", timeout, 1, 86400);
   config.request_timeout = timeout;
+  p.number(*gateway, "max_prompt_tokens", "[gateway]", config.max_prompt_tokens, 0, 1e9);
   if (auto* t = p.table(*gateway, "retry", "[gateway.retry]")) parse_retry(p, *t, config.retry);
   if (auto* t = p.table(*gateway, "breaker", "[gateway.breaker]")) parse_breaker(p, *t, config.breaker);
   if (auto* t = p.table(*gateway, "cache", "[gateway.cache]")) parse_cache(p, *t, config.cache);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct ModelRoute {
   std::vector<std::string> fallbacks;    // logical models, in order, on deployment faults
   std::vector<std::string> context_window_fallbacks;  // ... when the prompt does not fit
   ModelCache cache;
+  // Prompt tokens a request may carry; nullopt: GatewayConfig::max_prompt_tokens; 0: no limit.
+  std::optional<std::int64_t> max_prompt_tokens;
 };
 
 // The response cache as a whole (ResponseCache): bounds shared by every model that caches.
@@ -50,6 +53,8 @@ struct GatewayConfig {
   CacheSettings cache;
   // The deadline of a call whose context gives none (from its start, across all attempts).
   std::chrono::milliseconds request_timeout{600000};
+  // Prompt tokens a request may carry, for models that set none; 0: no limit. Over it: 400.
+  std::int64_t max_prompt_tokens = 1000;
 
   const Deployment* find_deployment(std::string_view name) const;
   const ModelRoute* find_model(std::string_view name) const;

@@ -54,7 +54,7 @@ class LocalProvider final : public Provider {
   // request. kInvalidArgument for a request the model cannot answer (wrong operation, an input
   // over the context), with the message the call itself would give.
   core::Result<std::vector<int64_t>> count_prompts(const Deployment& deployment, Operation op,
-                                                   const boost::json::object& body) const;
+                                                   const boost::json::object& body) const override;
   // Their sum: what the whole request runs through the model.
   core::Result<int64_t> count_prompt_tokens(const Deployment& deployment, Operation op,
                                             const boost::json::object& body) const;

@@ -3,10 +3,14 @@
 // it, in the gateway; a provider never retries by itself.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
+#include "anvil/core/status.h"
 #include "anvil/gateway/deployment.h"
 #include "anvil/gateway/upstream.h"
 
@@ -39,6 +43,17 @@ class Provider {
   virtual boost::asio::awaitable<StreamAttempt> stream(const Deployment& deployment,
                                                        const ProviderRequest& request,
                                                        StreamSink& sink) = 0;
+
+  // The tokens of each prompt of `body` with the deployment's own tokenizer (and chat
+  // template): one for a chat or completions request, one per input of an embeddings request,
+  // one per query-document pair of a rerank request; for the prompt-token limit.
+  // kUnsupported: this provider cannot count (remote upstreams; the gateway then uses the
+  // deployment's `tokenizer` file or an estimate).
+  virtual core::Result<std::vector<int64_t>> count_prompts(const Deployment& deployment, Operation op,
+                                                           const boost::json::object& body) const {
+    (void)deployment, (void)op, (void)body;
+    return core::Status::unsupported("this provider does not count prompt tokens");
+  }
 };
 
 }  // namespace anvil::gateway

@@ -24,6 +24,8 @@ struct KeyLimits {
   std::int64_t requests_per_minute = 0;
   std::int64_t tokens_per_minute = 0;  // prompt + completion tokens
   double budget_usd = 0.0;             // total spend allowed
+  std::int64_t max_prompt_tokens = 0;  // per prompt, when lower than the model's limit (the
+                                       // server checks it, not the rate limiter)
 };
 
 enum class LimitKind { kRequestsPerMinute, kTokensPerMinute, kBudget };

@@ -158,8 +158,18 @@ core::Result<std::unique_ptr<RoutingGateway>> RoutingGateway::create(GatewayConf
       }
     }
   }
-  return std::unique_ptr<RoutingGateway>(
+  std::unique_ptr<RoutingGateway> gateway(
       new RoutingGateway(std::move(config), std::move(providers), options));
+  for (const Deployment& d : gateway->config_.deployments) {
+    if (d.tokenizer.empty()) continue;
+    auto tokenizer = PromptTokenizer::open(d.tokenizer);
+    if (!tokenizer.ok()) {
+      return core::Status::invalid_argument(fmt::format("deployment '{}': tokenizer: {}", d.name,
+                                                        tokenizer.status().message()));
+    }
+    gateway->deployments_.at(&d).tokenizer = std::move(tokenizer).value();
+  }
+  return gateway;
 }
 
 namespace {
@@ -196,6 +206,48 @@ std::vector<ModelInfo> RoutingGateway::models() const {
 
 bool RoutingGateway::has_model(std::string_view logical_model) const {
   return router_.find(logical_model) != nullptr;
+}
+
+namespace {
+
+PromptCount prompt_count(const std::vector<std::int64_t>& counts, Operation op, const std::string& deployment) {
+  PromptCount c;
+  c.counted_with = deployment;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    c.total += counts[i];
+    if (i == 0 || counts[i] > c.largest) {
+      c.largest = counts[i];
+      c.largest_index = op == Operation::kChatCompletions ? -1 : static_cast<int>(i);
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::int64_t RoutingGateway::max_prompt_tokens(std::string_view logical_model) const {
+  const ModelRoute* m = config_.find_model(logical_model);
+  if (m != nullptr && m->max_prompt_tokens) return *m->max_prompt_tokens;
+  return config_.max_prompt_tokens;
+}
+
+core::Result<PromptCount> RoutingGateway::count_prompt_tokens(std::string_view logical_model, Operation op,
+                                                             const boost::json::object& body) const {
+  if (const ModelRoute* m = config_.find_model(logical_model)) {
+    for (const std::string& name : m->deployments) {
+      const Deployment* d = config_.find_deployment(name);
+      const DeploymentRuntime& runtime = deployments_.at(d);
+      if (runtime.tokenizer) {
+        ANVIL_ASSIGN_OR_RETURN(PromptCount count, runtime.tokenizer->count(op, body));
+        count.counted_with = d->name;
+        return count;
+      }
+      core::Result<std::vector<std::int64_t>> counts = runtime.provider->count_prompts(*d, op, body);
+      if (counts.ok()) return prompt_count(*counts, op, d->name);
+      if (counts.status().code() != core::StatusCode::kUnsupported) return counts.status();
+    }
+  }
+  return estimate_prompt_tokens(op, body);
 }
 
 asio::awaitable<CallResult> RoutingGateway::complete(Operation op, boost::json::object body,

@@ -18,6 +18,7 @@
 #include "anvil/gateway/gateway_config.h"
 #include "anvil/gateway/gateway_metrics.h"
 #include "anvil/gateway/monotonic_clock.h"
+#include "anvil/gateway/prompt_counter.h"
 #include "anvil/gateway/response_cache.h"
 #include "anvil/gateway/retry_policy.h"
 #include "anvil/gateway/router.h"
@@ -46,6 +47,11 @@ class RoutingGateway final : public Gateway {
 
   std::vector<ModelInfo> models() const override;
   bool has_model(std::string_view logical_model) const override;
+  std::int64_t max_prompt_tokens(std::string_view logical_model) const override;
+  // With the first deployment of the model that can count exactly: one with a `tokenizer` file,
+  // or one whose provider counts (local); otherwise an estimate.
+  core::Result<PromptCount> count_prompt_tokens(std::string_view logical_model, Operation op,
+                                                const boost::json::object& body) const override;
   boost::asio::awaitable<CallResult> complete(Operation op, boost::json::object body,
                                               const CallContext& context) override;
   boost::asio::awaitable<CallResult> stream(Operation op, boost::json::object body,
@@ -60,6 +66,7 @@ class RoutingGateway final : public Gateway {
   struct DeploymentRuntime {
     Provider* provider = nullptr;
     DeploymentMetrics metrics;
+    std::shared_ptr<const PromptTokenizer> tokenizer;  // from Deployment::tokenizer; may be null
   };
 
   RoutingGateway(GatewayConfig config, ProviderMap providers, RoutingGatewayOptions options);

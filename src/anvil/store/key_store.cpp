@@ -13,7 +13,8 @@ using core::Status;
 namespace {
 
 constexpr const char* kKeyColumns =
-    "id, name, tenant, prefix, key_sha256, rpm, tpm, budget_usd, created_at, revoked_at";
+    "id, name, tenant, prefix, key_sha256, rpm, tpm, budget_usd, created_at, revoked_at, "
+    "max_prompt_tokens";
 
 ApiKeyRecord read_key(const Statement& st) {
   ApiKeyRecord k;
@@ -27,6 +28,7 @@ ApiKeyRecord read_key(const Statement& st) {
   if (!st.column_is_null(7)) k.limits.budget_usd = st.column_double(7);
   k.created_at = st.column_text(8);
   if (!st.column_is_null(9)) k.revoked_at = st.column_text(9);
+  if (!st.column_is_null(10)) k.limits.max_prompt_tokens = st.column_int(10);
   return k;
 }
 
@@ -86,16 +88,18 @@ Result<ApiKeyRecord> KeyStore::create(const NewApiKey& key) {
   ANVIL_RETURN_IF_ERROR(validate_limit("rpm", key.limits.requests_per_minute));
   ANVIL_RETURN_IF_ERROR(validate_limit("tpm", key.limits.tokens_per_minute));
   ANVIL_RETURN_IF_ERROR(validate_limit("budget", key.limits.budget_usd));
+  ANVIL_RETURN_IF_ERROR(validate_limit("max_prompt_tokens", key.limits.max_prompt_tokens));
   if (key.prefix.empty() || key.prefix.size() > 16) {
     return Status::invalid_argument("prefix: expected 1-16 characters, found " +
                                     std::to_string(key.prefix.size()));
   }
   ANVIL_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "INSERT INTO api_keys(name, tenant, prefix, key_sha256, rpm, tpm, budget_usd, created_at)"
-      " VALUES (?,?,?,?,?,?,?,?)"));
+      "INSERT INTO api_keys(name, tenant, prefix, key_sha256, rpm, tpm, budget_usd, created_at,"
+      " max_prompt_tokens) VALUES (?,?,?,?,?,?,?,?,?)"));
   st.bind(1, key.name).bind(2, key.tenant).bind(3, key.prefix).bind(4, key.key_sha256)
       .bind(5, key.limits.requests_per_minute).bind(6, key.limits.tokens_per_minute)
-      .bind(7, key.limits.budget_usd).bind(8, core::format_timestamp(core::unix_now()));
+      .bind(7, key.limits.budget_usd).bind(8, core::format_timestamp(core::unix_now()))
+      .bind(9, key.limits.max_prompt_tokens);
   Status s = st.run();
   if (s.code() == core::StatusCode::kAlreadyExists) {
     auto existing = find(key.name);

@@ -17,6 +17,7 @@ struct ApiKeyLimits {
   std::optional<int64_t> requests_per_minute;
   std::optional<int64_t> tokens_per_minute;
   std::optional<double> budget_usd;  // lifetime spend allowed, in US dollars
+  std::optional<int64_t> max_prompt_tokens;  // per prompt; below the model's limit to matter
 };
 
 struct NewApiKey {

@@ -148,6 +148,10 @@ CREATE TABLE usage_key_totals (
   cost_usd          REAL NOT NULL
 ) WITHOUT ROWID;
 )sql",
+      // 4: a per-key prompt-token limit (NULL: the model's own limit applies).
+      R"sql(
+ALTER TABLE api_keys ADD COLUMN max_prompt_tokens INTEGER;
+)sql",
   };
   return kMigrations;
 }
