@@ -1,7 +1,9 @@
 // STREAM-style memory bandwidth: the bound that decode (one token: every weight read once) is
 // measured against. Kernels Copy (c = a), Scale (b = s*c), Add (c = a + b), Triad (a = b + s*c)
-// count bytes as STREAM does (no write-allocate traffic), plus Read (sum of a: the access pattern
-// of a matmul streaming its weights). Arrays are far larger than the last-level cache.
+// count bytes as STREAM does (no write-allocate traffic), plus Read (sum of a: one sequential
+// stream per thread) and Read4 (the same sum, each thread reading four quarters of its part at
+// once: the access pattern of the decode row kernels). Arrays are far larger than the last-level
+// cache.
 //
 //   build-x/bench/stream_bench [--threads 2] [--mib 1024] [--reps 15] [--clock wall|cpu]
 //
@@ -110,6 +112,29 @@ double read_sum(const double* x, size_t n) {
   return s;
 }
 
+// Sum of x[0..n) read as four streams at once (its quarters, 256 bytes of each in turn): the
+// access pattern of the decode row kernels, which read four parts of their rows together
+// (engine/matmul_simd.h, kDecodeStreams).
+__attribute__((target("avx2"))) double read4_sum_avx2(const double* x, size_t n) {
+  const size_t part = n / 4 / 32 * 32;
+  __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+  for (size_t i = 0; i < part; i += 32) {
+    for (int s = 0; s < 4; ++s) {
+      const double* p = x + s * part + i;
+      for (int k = 0; k < 8; ++k) acc[s] = _mm256_add_pd(acc[s], _mm256_loadu_pd(p + 4 * k));
+    }
+  }
+  double out[4];
+  _mm256_storeu_pd(out, _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3])));
+  double s = out[0] + out[1] + out[2] + out[3];
+  for (size_t i = 4 * part; i < n; ++i) s += x[i];
+  return s;
+}
+
+double read4_sum(const double* x, size_t n) {
+  return __builtin_cpu_supports("avx2") ? read4_sum_avx2(x, n) : read_sum(x, n);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,6 +163,7 @@ int main(int argc, char** argv) {
       {"Add", 24, [&](int, size_t lo, size_t hi) { for (size_t i = lo; i < hi; ++i) c[i] = a[i] + b[i]; }},
       {"Triad", 24, [&](int, size_t lo, size_t hi) { for (size_t i = lo; i < hi; ++i) a[i] = b[i] + s * c[i]; }},
       {"Read", 8, [&](int t, size_t lo, size_t hi) { sink[static_cast<size_t>(t) * 8] = read_sum(&a[lo], hi - lo); }},
+      {"Read4", 8, [&](int t, size_t lo, size_t hi) { sink[static_cast<size_t>(t) * 8] = read4_sum(&a[lo], hi - lo); }},
   };
   std::printf("stream_bench: %d thread(s), 3 arrays of %zu MiB, %d repetitions, %s clock\n", o.threads, o.mib,
               o.reps, o.cpu_clock ? "per-thread CPU" : "wall");

@@ -80,6 +80,29 @@ TEST_P(LlamaSessionArch, PrefillEqualsBatchesEqualsTokenByToken) {
 
 INSTANTIATE_TEST_SUITE_P(Llama, LlamaSessionArch, ::testing::Values("llama", "qwen2"));
 
+// Passes of more than 32 rows compute the feed-forward in slices of its hidden columns
+// (LlamaForward::ffn_columns): 150 rows of n_ff 256 go through 8 slices of 32 columns, batches of
+// 25 rows through all 256 at once. Same logits up to f32 summation order.
+TEST(LlamaSession, LongPromptSlicedFeedForwardEqualsShortBatches) {
+  TinyLlamaSpec spec;
+  spec.arch = "qwen2";
+  spec.n_ff = 256;
+  spec.n_ctx = 256;
+  auto model = tiny_llama(spec);
+  ASSERT_TRUE(model->ok()) << model->status.to_string();
+  std::vector<int32_t> tokens(150);
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7 + i / 5) % 40);
+  core::ThreadPool pool(1);
+  std::vector<float> sliced, whole;
+  ASSERT_TRUE(session(**model, 512, GgmlType::kF32, &pool)->eval(tokens, LogitsFor::kAll, &sliced).ok());
+  ASSERT_TRUE(session(**model, 25, GgmlType::kF32, &pool)->eval(tokens, LogitsFor::kAll, &whole).ok());
+  ASSERT_EQ(sliced.size(), tokens.size() * 40);
+  EXPECT_LT(max_abs_diff(sliced, whole), 1e-5f);
+  float spread = 0;
+  for (size_t i = 1; i < whole.size(); ++i) spread = std::max(spread, std::abs(whole[i] - whole[0]));
+  EXPECT_GT(spread, 0.1f);
+}
+
 TEST(LlamaSession, F16CacheStaysCloseToF32) {
   auto model = tiny_llama();
   ASSERT_TRUE(model->ok());

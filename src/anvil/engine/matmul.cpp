@@ -15,6 +15,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "anvil/core/thread_pool.h"
@@ -125,8 +126,47 @@ QuantActs quantize_acts(const KernelSet* ks, const float* x, int64_t n_tokens, i
   return a;
 }
 
-// Splits [0, n) into chunks of `grain` (a multiple of `align`) and runs fn(begin, end) on the
-// team (or inline when there is no pool or a single chunk).
+// Row chunks of the matrices of one matmul_many call, numbered back to back: chunk c is rows
+// [o0, o1) of target j, chunks of `grain` rows (a matrix's last one shorter). Panel paths use a
+// grain of one panel.
+class RowChunks {
+ public:
+  RowChunks(std::span<const MatmulTarget> targets, int64_t grain) : targets_(targets), grain_(grain) {
+    for (const MatmulTarget& t : targets) total_ += (t.w.n_out + grain - 1) / grain;
+  }
+  int64_t size() const { return total_; }
+
+  template <typename Fn>  // fn(target, o0, o1)
+  void run(int64_t c, const Fn& fn) const {
+    for (const MatmulTarget& t : targets_) {
+      const int64_t n = (t.w.n_out + grain_ - 1) / grain_;
+      if (c < n) {
+        fn(t, c * grain_, std::min(t.w.n_out, (c + 1) * grain_));
+        return;
+      }
+      c -= n;
+    }
+  }
+
+ private:
+  std::span<const MatmulTarget> targets_;
+  int64_t grain_;
+  int64_t total_ = 0;
+};
+
+// Runs fn(target, o0, o1) over every chunk on the team (inline when there is no pool or a single
+// chunk).
+template <typename Fn>
+void for_chunks(const RowChunks& chunks, core::ThreadPool* pool, const Fn& fn) {
+  if (pool == nullptr || chunks.size() <= 1) {
+    for (int64_t c = 0; c < chunks.size(); ++c) chunks.run(c, fn);
+    return;
+  }
+  parallel_run(pool, chunks.size(), [&](int64_t c) { chunks.run(c, fn); });
+}
+
+// Splits [0, n) into chunks of `grain` and runs fn(begin, end) on the team (or inline when there
+// is no pool or a single chunk).
 template <typename Fn>
 void for_row_chunks(int64_t n, int64_t grain, core::ThreadPool* pool, const Fn& fn) {
   const int64_t n_chunks = (n + grain - 1) / grain;
@@ -143,7 +183,7 @@ void for_row_chunks(int64_t n, int64_t grain, core::ThreadPool* pool, const Fn& 
 // Rows per chunk: about 16 chunks per thread, a multiple of `align`, at least 16 rows. A chunk
 // costs little to start (no per-chunk setup in the row kernels), and with small chunks a thread
 // that was descheduled or got the slower rows is balanced by the others instead of keeping them
-// waiting at the end of every one of the ~170 matmuls of a decode step.
+// waiting at the end of every one of the ~100 matmul regions of a decode step.
 int64_t row_grain(int64_t n_rows, core::ThreadPool* pool, int64_t align) {
   const int64_t threads = pool != nullptr ? static_cast<int64_t>(pool->size()) + 1 : 1;
   int64_t grain = (n_rows + threads * 16 - 1) / (threads * 16);
@@ -151,57 +191,54 @@ int64_t row_grain(int64_t n_rows, core::ThreadPool* pool, int64_t align) {
   return (grain + align - 1) / align * align;
 }
 
-void matmul_panel(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
-                  core::ThreadPool* pool, const kernels::PanelKernels& pk) {
-  const int64_t mr = pk.mr;
+int64_t total_rows(std::span<const MatmulTarget> targets) {
+  int64_t n = 0;
+  for (const MatmulTarget& t : targets) n += t.w.n_out;
+  return n;
+}
+
+void matmul_panel(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens, core::ThreadPool* pool,
+                  const kernels::PanelKernels& pk) {
+  const int64_t n_in = targets[0].w.n_in;
   const int64_t n_tiles = (n_tokens + pk.nr - 1) / pk.nr;
   thread_local std::vector<float> xpack;
-  xpack.resize(static_cast<size_t>(n_tiles * w.n_in * pk.nr));
+  xpack.resize(static_cast<size_t>(n_tiles * n_in * pk.nr));
   float* xp = xpack.data();
   for_row_chunks(n_tiles, 4, pool, [&](int64_t t0, int64_t t1) {
-    kernels::pack_tokens(x, n_tokens, w.n_in, pk.nr, t0, t1, xp);
+    kernels::pack_tokens(x, n_tokens, n_in, pk.nr, t0, t1, xp);
   });
-  const int64_t n_panels = (w.n_out + mr - 1) / mr;
-  for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
+  for_chunks(RowChunks(targets, pk.mr), pool, [&](const MatmulTarget& t, int64_t r0, int64_t r1) {
     thread_local std::vector<float> panel;
     thread_local std::vector<float> scratch;
-    panel.resize(pk.panel_floats(w.n_in) + 16);
-    scratch.resize(pk.scratch_floats(w.n_in));
+    panel.resize(pk.panel_floats(n_in) + 16);
+    scratch.resize(pk.scratch_floats(n_in));
     // 64-byte aligned panel start: the micro-kernels use aligned loads.
     float* pp = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t r0 = p * mr;
-      const int64_t rows = std::min(mr, w.n_out - r0);
-      pk.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp,
-              scratch.data());
-      pk.gemm(pp, w.n_in, rows, xp, n_tokens, y + r0, w.n_out);
-    }
+    const MatrixView& w = t.w;
+    pk.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, n_in, pp, scratch.data());
+    pk.gemm(pp, n_in, r1 - r0, xp, n_tokens, t.y + r0, w.n_out);
   });
 }
 
 // Prompt on AMX tiles: activations to bf16 once, then per panel of rows a bf16 pack and the tile
 // product over all tokens.
-void matmul_panel_amx(const MatrixView& w, const float* x, int64_t n_tokens, float* y, core::ThreadPool* pool,
-                      const kernels::AmxPanel& ap) {
+void matmul_panel_amx(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens,
+                      core::ThreadPool* pool, const kernels::AmxPanel& ap) {
+  const int64_t n_in = targets[0].w.n_in;
   const int64_t padded = (n_tokens + ap.tokens - 1) / ap.tokens * ap.tokens;
   thread_local std::vector<uint16_t> xb;
-  xb.resize(static_cast<size_t>(padded * w.n_in));
+  xb.resize(static_cast<size_t>(padded * n_in));
   uint16_t* xbp = xb.data();
-  for_row_chunks(padded, 16, pool, [&](int64_t t0, int64_t t1) { ap.convert(x, n_tokens, w.n_in, t0, t1, xbp); });
-  const int64_t mr = ap.rows;
-  const int64_t n_panels = (w.n_out + mr - 1) / mr;
-  for_row_chunks(n_panels, 1, pool, [&](int64_t p0, int64_t p1) {
+  for_row_chunks(padded, 16, pool, [&](int64_t t0, int64_t t1) { ap.convert(x, n_tokens, n_in, t0, t1, xbp); });
+  for_chunks(RowChunks(targets, ap.rows), pool, [&](const MatmulTarget& t, int64_t r0, int64_t r1) {
     thread_local std::vector<uint16_t> panel;
     thread_local std::vector<float> scratch;
-    panel.resize(static_cast<size_t>(mr * w.n_in) + 32);
-    scratch.resize(static_cast<size_t>(mr * kernels::PanelKernels::scratch_stride(w.n_in)));
+    panel.resize(static_cast<size_t>(ap.rows * n_in) + 32);
+    scratch.resize(static_cast<size_t>(ap.rows * kernels::PanelKernels::scratch_stride(n_in)));
     auto* pp = reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(panel.data()) + 63) & ~uintptr_t{63});
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t r0 = p * mr;
-      const int64_t rows = std::min(mr, w.n_out - r0);
-      ap.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, rows, w.n_in, pp, scratch.data());
-      ap.gemm(pp, w.n_in, rows, xbp, n_tokens, y + r0, w.n_out);
-    }
+    const MatrixView& w = t.w;
+    ap.pack(w.type, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, n_in, pp, scratch.data());
+    ap.gemm(pp, n_in, r1 - r0, xbp, n_tokens, t.y + r0, w.n_out);
   });
 }
 
@@ -276,43 +313,91 @@ kernels::MatmulPath kernels::matmul_path(GgmlType type, int64_t n_in, int64_t n_
   return choose_path(kernel_set(cpu_level()), type, n_in, n_tokens);
 }
 
-void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
-            core::ThreadPool* pool) {
+namespace {
+
+// matmul_many for targets of one type.
+void matmul_same_type(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens,
+                      core::ThreadPool* pool) {
   using kernels::MatmulPath;
-  assert(w.n_in % ggml_traits(w.type).block_size == 0);
-  if (n_tokens <= 0 || w.n_out <= 0) return;
+  const GgmlType type = targets[0].w.type;
+  const int64_t n_in = targets[0].w.n_in;
   const KernelSet* ks = kernel_set(cpu_level());
-  const int ti = type_index(w.type);
-  const MatmulPath path = choose_path(ks, w.type, w.n_in, n_tokens);
+  const int ti = type_index(type);
+  const MatmulPath path = choose_path(ks, type, n_in, n_tokens);
   if (path == MatmulPath::kPanel) {
-    matmul_panel(w, x, n_tokens, y, pool, ks->panel);
+    matmul_panel(targets, x, n_tokens, pool, ks->panel);
     return;
   }
   if (path == MatmulPath::kPanelAmx) {
-    matmul_panel_amx(w, x, n_tokens, y, pool, *kernels::amx_panel());
+    matmul_panel_amx(targets, x, n_tokens, pool, *kernels::amx_panel());
     return;
   }
+  const int64_t rows = total_rows(targets);
   if (path == MatmulPath::kQuantRows) {
     const kernels::QuantKernel& qk = ks->quant[ti];
     thread_local QuantActsStorage storage;
-    const QuantActs a = quantize_acts(ks, x, n_tokens, w.n_in, qk, storage);
-    for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
-      qk.fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, a,
-            n_tokens, y + o0, w.n_out);
-    });
+    const QuantActs a = quantize_acts(ks, x, n_tokens, n_in, qk, storage);
+    for_chunks(RowChunks(targets, row_grain(rows, pool, 4)), pool,
+               [&](const MatmulTarget& t, int64_t o0, int64_t o1) {
+                 qk.fn(t.w.data + static_cast<size_t>(o0) * t.w.row_bytes, t.w.row_bytes, o1 - o0, n_in, a, n_tokens,
+                       t.y + o0, t.w.n_out);
+               });
     return;
   }
   if (path == MatmulPath::kFloatRows) {
     const auto fn = ks->floats[ti];
-    for_row_chunks(w.n_out, row_grain(w.n_out, pool, 4), pool, [&](int64_t o0, int64_t o1) {
-      fn(w.data + static_cast<size_t>(o0) * w.row_bytes, w.row_bytes, o1 - o0, w.n_in, x, n_tokens,
-         y + o0, w.n_out);
-    });
+    for_chunks(RowChunks(targets, row_grain(rows, pool, 4)), pool,
+               [&](const MatmulTarget& t, int64_t o0, int64_t o1) {
+                 fn(t.w.data + static_cast<size_t>(o0) * t.w.row_bytes, t.w.row_bytes, o1 - o0, n_in, x, n_tokens,
+                    t.y + o0, t.w.n_out);
+               });
     return;
   }
-  for_row_chunks(w.n_out, row_grain(w.n_out, pool, 1), pool, [&](int64_t o0, int64_t o1) {
-    rows_portable(w, x, n_tokens, y, o0, o1, ks);
-  });
+  for_chunks(RowChunks(targets, row_grain(rows, pool, 1)), pool,
+             [&](const MatmulTarget& t, int64_t o0, int64_t o1) { rows_portable(t.w, x, n_tokens, t.y, o0, o1, ks); });
+}
+
+}  // namespace
+
+void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens,
+                 core::ThreadPool* pool) {
+  if (n_tokens <= 0 || targets.empty()) return;
+  for (const MatmulTarget& t : targets) {
+    assert(t.w.n_in == targets[0].w.n_in);
+    assert(t.w.n_in % ggml_traits(t.w.type).block_size == 0);
+    (void)t;
+  }
+  // Runs of consecutive targets of one type share the prepared activations and one region.
+  size_t b = 0;
+  while (b < targets.size()) {
+    size_t e = b + 1;
+    while (e < targets.size() && targets[e].w.type == targets[b].w.type) ++e;
+    matmul_same_type(targets.subspan(b, e - b), x, n_tokens, pool);
+    b = e;
+  }
+}
+
+void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
+            core::ThreadPool* pool) {
+  const MatmulTarget t{w, y};
+  matmul_many(std::span(&t, 1), x, n_tokens, pool);
+}
+
+MatrixView row_slice(const MatrixView& w, int64_t r0, int64_t n) {
+  assert(r0 >= 0 && n >= 0 && r0 + n <= w.n_out);
+  MatrixView v = w;
+  v.data = w.data + static_cast<size_t>(r0) * w.row_bytes;
+  v.n_out = n;
+  return v;
+}
+
+MatrixView column_slice(const MatrixView& w, int64_t c0, int64_t n) {
+  const GgmlTypeTraits& tr = ggml_traits(w.type);
+  assert(c0 >= 0 && n >= 0 && c0 + n <= w.n_in && c0 % tr.block_size == 0 && n % tr.block_size == 0);
+  MatrixView v = w;
+  v.data = w.data + static_cast<size_t>(c0 / tr.block_size * tr.type_size);
+  v.n_in = n;
+  return v;
 }
 
 void get_rows(const MatrixView& w, const int32_t* ids, int64_t n_ids, float* out) {

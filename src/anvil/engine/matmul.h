@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "anvil/engine/ggml_type.h"
 
@@ -28,6 +29,25 @@ struct MatrixView {
 // pool may be null (runs on the calling thread).
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
             core::ThreadPool* pool);
+
+// Rows [r0, r0 + n) of w: a matrix of n rows (output features r0 ..).
+MatrixView row_slice(const MatrixView& w, int64_t r0, int64_t n);
+// Columns [c0, c0 + n) of every row of w (input features c0 ..): c0 and n must be multiples of
+// the type's block size; the rows keep w's stride.
+MatrixView column_slice(const MatrixView& w, int64_t c0, int64_t n);
+
+// One weight matrix of a matmul_many call and where its product goes: y [n_tokens, w.n_out].
+struct MatmulTarget {
+  MatrixView w;
+  float* y = nullptr;
+};
+
+// matmul for several matrices that read the same activations (Q/K/V, gate/up): x is prepared
+// (quantized, packed or converted) once, and the rows of all matrices share one parallel region
+// instead of one each. Matrices of different types are multiplied one after the other, as by
+// matmul. Every target needs w.n_in equal to the first's.
+void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens,
+                 core::ThreadPool* pool);
 
 // out[j, :] = dequantized row ids[j] of w (an embedding lookup). out: [n_ids, n_in] f32.
 void get_rows(const MatrixView& w, const int32_t* ids, int64_t n_ids, float* out);

@@ -204,7 +204,7 @@ void block32_two_rows(const uint8_t* row0, const uint8_t* row1, int64_t n_in, co
     const __mmask16 gm = static_cast<__mmask16>((1u << gb) - 1u);
     const uint8_t* grp0 = row0 + g0 * U::kBlockBytes;
     const uint8_t* grp1 = row1 + g0 * U::kBlockBytes;
-    // Two streams, each advancing by two rows per call: prefetch both `ahead` bytes on.
+    // Two streams: prefetch both `ahead` bytes on.
     for (int off = 0; off < 16 * U::kBlockBytes; off += 64) {
       _mm_prefetch(reinterpret_cast<const char*>(grp0 + ahead + off), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(grp1 + ahead + off), _MM_HINT_T0);
@@ -245,13 +245,17 @@ void block32_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_
                   const QuantActs& a, int64_t n_tokens, float* y, int64_t ldy) {
   int64_t r = 0;
   if (n_tokens == 1) {
-    // Prefetch distance: whole row pairs, at least kPrefetchBytes.
-    const size_t pair_bytes = 2 * row_bytes;
-    const size_t ahead = (kPrefetchBytes + pair_bytes - 1) / pair_bytes * pair_bytes;
-    for (; r + 2 <= n_rows; r += 2) {
-      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-      block32_two_rows<U>(row, row + row_bytes, n_in, a, ahead, y + r);
+    // Four streams (kDecodeStreams), two at a time: rows i and i + h, then i + 2h and i + 3h.
+    const int64_t h = n_rows / kDecodeStreams;
+    const size_t ahead = stream_ahead(row_bytes);
+    const auto row = [&](int64_t i) { return w + static_cast<size_t>(i) * row_bytes; };
+    for (int64_t i = 0; i < h; ++i) {
+      float out[4];
+      block32_two_rows<U>(row(i), row(i + h), n_in, a, ahead, out);
+      block32_two_rows<U>(row(i + 2 * h), row(i + 3 * h), n_in, a, ahead, out + 2);
+      for (int s = 0; s < 4; ++s) y[i + s * h] = out[s];
     }
+    r = h * kDecodeStreams;
   }
   for (; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;

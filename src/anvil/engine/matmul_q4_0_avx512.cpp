@@ -31,7 +31,7 @@ namespace {
 
 constexpr int kBlockBytes = sizeof(BlockQ4_0);  // 18
 constexpr int kGroupBytes = 4 * kBlockBytes;    // 72: four blocks, one zmm of codes
-constexpr int kDecodeRows = 4;                  // rows per call for one token (shared activation loads)
+constexpr int kDecodeRows = 4;                  // rows per tile for one token (shared activation loads)
 
 // Activations of one token for 128 weights, in the unpacked weights' order: lo[16k + j] is
 // element j of block k, hi[16k + j] element 16 + j; lane[4k + m] = -8 * (sum of lo and hi codes
@@ -183,23 +183,22 @@ void rows_tile(const uint8_t* w, size_t row_bytes, int64_t n_in, const QuantActs
   }
 }
 
-// Prefetch distance for R streams advancing R rows per call: whole multiples of R rows, at least
-// kPrefetchBytes.
-size_t prefetch_ahead(size_t row_bytes, int rows) {
-  const size_t step = rows * row_bytes;
-  return (kPrefetchBytes + step - 1) / step * step;
-}
-
 void q4_0_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
                int64_t n_tokens, float* y, int64_t ldy) {
   int64_t r = 0;
   if (n_tokens == 1) {
-    const size_t ahead = prefetch_ahead(row_bytes, kDecodeRows);
-    for (; r + kDecodeRows <= n_rows; r += kDecodeRows) {
-      rows_tile<kDecodeRows, 1>(w + r * row_bytes, row_bytes, n_in, a, 0, ahead, y + r);
+    // One row from each of kDecodeStreams streams per tile: rows i + s * h (matmul_simd.h).
+    static_assert(kDecodeRows == kDecodeStreams);
+    const int64_t h = n_rows / kDecodeStreams;
+    const size_t ahead = stream_ahead(row_bytes);
+    for (int64_t i = 0; i < h; ++i) {
+      float out[kDecodeRows];
+      rows_tile<kDecodeRows, 1>(w + i * row_bytes, h * row_bytes, n_in, a, 0, ahead, out);
+      for (int s = 0; s < kDecodeRows; ++s) y[i + s * h] = out[s];
     }
+    r = h * kDecodeStreams;
   }
-  const size_t ahead = prefetch_ahead(row_bytes, 1);
+  const size_t ahead = stream_ahead(row_bytes);
   for (; r < n_rows; ++r) {
     const uint8_t* row = w + r * row_bytes;
     int64_t t0 = 0;

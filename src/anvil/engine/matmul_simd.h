@@ -46,18 +46,40 @@ inline void prefetch_block(const void* p, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);
 }
 
+// The row kernels read each weight row once, so their speed is the memory's. Two threads reading
+// one sequential stream each get ~16-20 GB/s on the development machine, four streams each
+// ~24-29 GB/s (stream_bench Read vs Read4: more misses in flight, as the L2 streamer and the
+// software prefetches run ahead on each stream; docs/QUANTIZATION.md, "Decode streams"). So a
+// call's rows [0, n) are read as kDecodeStreams interleaved streams: rows i, i + h, i + 2h, i + 3h
+// (h = n / 4) for each i < h.
+constexpr int kDecodeStreams = 4;
+
+// Calls fn(r) once for every r < n_rows, in stream order (above), the n_rows % 4 last rows last.
+template <typename Fn>
+inline void for_rows_in_streams(int64_t n_rows, Fn&& fn) {
+  const int64_t h = n_rows / kDecodeStreams;
+  for (int64_t i = 0; i < h; ++i) {
+#pragma GCC unroll 4
+    for (int s = 0; s < kDecodeStreams; ++s) fn(i + s * h);
+  }
+  for (int64_t r = h * kDecodeStreams; r < n_rows; ++r) fn(r);
+}
+
+// Prefetch distance inside one stream of consecutive rows: whole rows, at least kPrefetchBytes.
+inline size_t stream_ahead(size_t row_bytes) { return (kPrefetchBytes + row_bytes - 1) / row_bytes * row_bytes; }
+
 // Integer row kernels: Row<NT>::run(row, n_in, acts, t0, out[NT]) per row and token chunk.
 template <template <int> class Row>
 void quant_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const QuantActs& a,
                 int64_t n_tokens, float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
+  for_rows_in_streams(n_rows, [&](int64_t r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       Row<decltype(nt)::value>::run(row, n_in, a, t0, out);
       for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
     });
-  }
+  });
 }
 
 // ---------------------------------------------------------------- f32 / f16 / bf16 rows
@@ -121,14 +143,14 @@ void float_row(const uint8_t* row, int64_t n_in, const float* x, int64_t t0, flo
 template <class V, class W>
 void float_rows(const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t n_in, const float* x, int64_t n_tokens,
                 float* y, int64_t ldy) {
-  for (int64_t r = 0; r < n_rows; ++r) {
+  for_rows_in_streams(n_rows, [&](int64_t r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
     token_chunks(n_tokens, [&](auto nt, int64_t t0) {
       float out[kMaxTokens];
       float_row<V, W, decltype(nt)::value>(row, n_in, x, t0, out);
       for (int t = 0; t < decltype(nt)::value; ++t) y[(t0 + t) * ldy + r] = out[t];
     });
-  }
+  });
 }
 
 // ---------------------------------------------------------------- f32 panel (prompt processing)

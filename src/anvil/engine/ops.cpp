@@ -9,6 +9,7 @@
 #include "anvil/engine/fp16.h"
 #include "anvil/engine/kv_cache.h"
 #include "anvil/engine/ops_kernels.h"
+#include "anvil/engine/parallel.h"
 
 namespace anvil::engine {
 namespace ops_detail {
@@ -95,7 +96,8 @@ const OpsKernels& kernels() {
   return ops_detail::portable_ops();
 }
 
-// Runs fn(begin, end) over [0, n) in chunks of at least `min_chunk`, on the pool when it is worth it.
+// Runs fn(begin, end) over [0, n) in chunks of at least `min_chunk`, on the thread team
+// (parallel_run: a hand-off costs about a microsecond) when it is worth it.
 template <typename Fn>
 void split(int64_t n, int64_t min_chunk, core::ThreadPool* pool, Fn&& fn) {
   const int64_t threads = pool ? static_cast<int64_t>(pool->size()) + 1 : 1;
@@ -105,10 +107,10 @@ void split(int64_t n, int64_t min_chunk, core::ThreadPool* pool, Fn&& fn) {
     return;
   }
   const int64_t step = (n + chunks - 1) / chunks;
-  pool->parallel_for(0, static_cast<size_t>(chunks), [&](size_t c) {
-    const int64_t b = static_cast<int64_t>(c) * step;
+  parallel_run(pool, chunks, [&](int64_t c) {
+    const int64_t b = c * step;
     fn(b, std::min(n, b + step));
-  }, 1);
+  });
 }
 
 }  // namespace
@@ -249,7 +251,7 @@ void attention(const AttentionShape& shape, const float* q, const KvCache& kv, i
   if (!pool || pool->size() == 0 || work < 100000 || n_tasks == 1) {
     for (size_t i = 0; i < n_tasks; ++i) task(i);
   } else {
-    pool->parallel_for(0, n_tasks, task, 1);
+    parallel_run(pool, static_cast<int64_t>(n_tasks), [&](int64_t i) { task(static_cast<size_t>(i)); });
   }
 }
 
