@@ -1,7 +1,7 @@
 // The encoder's element-wise ops and packed non-causal attention against plain double-precision
 // formulas: exp/erf approximations within their stated bounds, layer norm on rows with a large
 // common offset, attention restricted to each sequence, identical results with and without a pool;
-// GELU and attention on every kernel path the CPU has (portable, AVX2).
+// GELU and attention on every kernel path the CPU has (portable, AVX2, AVX-512).
 #include <cmath>
 #include <random>
 #include <vector>
@@ -27,6 +27,7 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f, fl
 std::vector<CpuLevel> kernel_levels() {
   std::vector<CpuLevel> out = {CpuLevel::kPortable};
   if (detected_cpu_level() >= CpuLevel::kAvx2) out.push_back(CpuLevel::kAvx2);
+  if (detected_cpu_level() >= CpuLevel::kAvx512) out.push_back(CpuLevel::kAvx512);
   return out;
 }
 
@@ -185,8 +186,9 @@ std::vector<double> naive_attention(const std::vector<float>& q, const std::vect
 }
 
 TEST(BertEncoderOps, AttentionStaysInsideEachSequence) {
-  // head_dim 12: one full vector and a 4-wide tail on the AVX2 path; sequences of 1 to 37 rows
-  // cover the 4-row blocks and the 16-key padding.
+  // head_dim 12: one full vector and a 4-wide tail on the AVX2 path, the scalar tail alone on
+  // AVX-512; sequences of 1 to 37 rows cover the 4-row blocks, the partial vectors of keys and the
+  // 32-key padding.
   const int64_t n_head = 3, hd = 12, stride = n_head * hd;
   const std::vector<SequenceSpan> seqs = {{0, 1}, {1, 5}, {6, 17}, {23, 2}, {25, 37}};
   const int64_t T = 62;

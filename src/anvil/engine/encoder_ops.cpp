@@ -176,6 +176,7 @@ const EncoderKernels& portable_encoder_kernels() {
 namespace {
 
 const encoder_detail::EncoderKernels& kernels() {
+  if (cpu_level() >= CpuLevel::kAvx512) return encoder_detail::avx512_encoder_kernels();
   if (cpu_level() >= CpuLevel::kAvx2) return encoder_detail::avx2_encoder_kernels();
   return encoder_detail::portable_encoder_kernels();
 }

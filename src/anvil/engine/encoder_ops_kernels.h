@@ -1,5 +1,6 @@
 // Internal to encoder_ops.cpp: the inner loops of the encoder's element-wise ops and attention, in
-// a portable version and an AVX2/FMA one (encoder_ops_avx2.cpp), chosen per call by cpu_level().
+// a portable version and SIMD ones (encoder_ops_simd.h, instantiated for AVX2/FMA and AVX-512),
+// chosen per call by cpu_level().
 #pragma once
 
 #include <cstdint>
@@ -23,14 +24,22 @@ struct EncoderKernels {
                          float* scratch);
 };
 
-// Floats of scratch space attention_head needs (keys transposed, padded, plus a row of scores).
+// The SIMD attention pads each head's keys to a multiple of this (two vectors of 16 lanes).
+constexpr int64_t kAttentionKeyBlock = 32;
+inline int64_t attention_padded_len(int64_t len) {
+  return (len + kAttentionKeyBlock - 1) / kAttentionKeyBlock * kAttentionKeyBlock;
+}
+
+// Floats of scratch space attention_head needs (keys transposed, padded, plus 4 rows of scores).
 inline int64_t attention_scratch_floats(int64_t len, int64_t head_dim) {
-  const int64_t padded = (len + 15) / 16 * 16;
+  const int64_t padded = attention_padded_len(len);
   return padded * head_dim + 4 * padded;
 }
 
 const EncoderKernels& portable_encoder_kernels();
-// In encoder_ops_avx2.cpp (built with -mavx2 -mfma): call only when cpu_level() >= kAvx2.
+// In encoder_ops_avx2.cpp / encoder_ops_avx512.cpp (built with those instruction sets): call only
+// when cpu_level() is at least that level.
 const EncoderKernels& avx2_encoder_kernels();
+const EncoderKernels& avx512_encoder_kernels();
 
 }  // namespace anvil::engine::encoder_detail

@@ -1,6 +1,7 @@
-// The AVX2/FMA/F16C vector traits that the shared kernel templates (ops_simd.h, matmul_simd.h)
-// are instantiated with. Include only from *_avx2.cpp files (built with those flags by
-// cmake/modules.cmake): everything is in an anonymous namespace, so each TU has its own copy.
+// The AVX2/FMA/F16C vector traits that the shared kernel templates (ops_simd.h, matmul_simd.h,
+// encoder_ops_simd.h) are instantiated with. Include only from *_avx2.cpp files (built with
+// those flags by cmake/modules.cmake): everything is in an anonymous namespace, so each TU
+// has its own copy.
 #pragma once
 
 #ifndef __AVX2__
@@ -81,9 +82,30 @@ struct Avx2 {
   static F round_nearest(F v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static Mask less(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static F zero_where(Mask m, F v) { return _mm256_andnot_ps(m, v); }
+  static F select(Mask m, F if_true, F if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
+  static F abs(F v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+  // |magnitude| with the sign of `sign`.
+  static F copy_sign(F magnitude, F sign) {
+    const __m256 s = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(s, magnitude), _mm256_and_ps(sign, s));
+  }
   // 2^n for integral n in [-127, 128] (as floats), by building the exponent field.
   static F exp2_int(F n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+  }
+
+  // Doubles, half as many lanes (sums that must not lose precision: layer norm).
+  using D = __m256d;
+  static D dzero() { return _mm256_setzero_pd(); }
+  static D dset1(double v) { return _mm256_set1_pd(v); }
+  static D widen_low(F v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }   // lanes [0, 4)
+  static D widen_high(F v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }  // lanes [4, 8)
+  static D dadd(D a, D b) { return _mm256_add_pd(a, b); }
+  static D dsub(D a, D b) { return _mm256_sub_pd(a, b); }
+  static D dfmadd(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  static double dhsum(D v) {
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
   }
 
   static float hsum(F v) {

@@ -1,7 +1,7 @@
-// The AVX-512 vector traits that the shared kernel templates (ops_simd.h, matmul_simd.h) are
-// instantiated with: 16 lanes, 32 registers, masked loads and stores for tails. Include only from
-// *_avx512.cpp files (built with the AVX-512 flags by cmake/modules.cmake): everything is in an
-// anonymous namespace, so each TU has its own copy.
+// The AVX-512 vector traits that the shared kernel templates (ops_simd.h, matmul_simd.h,
+// encoder_ops_simd.h) are instantiated with: 16 lanes, 32 registers, masked loads and stores for
+// tails. Include only from *_avx512.cpp files (built with the AVX-512 flags by
+// cmake/modules.cmake): everything is in an anonymous namespace, so each TU has its own copy.
 #pragma once
 
 #ifndef __AVX512F__
@@ -66,6 +66,22 @@ struct Avx512 {
   static F exp2_int(F n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
   }
+  static F select(Mask m, F if_true, F if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
+  static F abs(F v) { return _mm512_abs_ps(v); }
+  static F copy_sign(F magnitude, F sign) {
+    const __m512 s = _mm512_set1_ps(-0.0f);
+    return _mm512_or_ps(_mm512_andnot_ps(s, magnitude), _mm512_and_ps(sign, s));
+  }
+
+  using D = __m512d;
+  static D dzero() { return _mm512_setzero_pd(); }
+  static D dset1(double v) { return _mm512_set1_pd(v); }
+  static D widen_low(F v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }  // lanes [0, 8)
+  static D widen_high(F v) { return _mm512_cvtps_pd(high_half(v)); }               // lanes [8, 16)
+  static D dadd(D a, D b) { return _mm512_add_pd(a, b); }
+  static D dsub(D a, D b) { return _mm512_sub_pd(a, b); }
+  static D dfmadd(D a, D b, D c) { return _mm512_fmadd_pd(a, b, c); }
+  static double dhsum(D v) { return _mm512_reduce_add_pd(v); }
 
   // The high 256 bits of v.
   static __m256 high_half(F v) { return _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, 0xEE)); }
