@@ -50,7 +50,7 @@ TOML
 
 "$ANVIL_BIN" --config "$WORK/anvil.toml" --data-dir "$WORK/data" serve --port 0 >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$WORK"' EXIT
+CHILDREN+=("$pid")  # lib.sh's cleanup stops it if the test fails before it does
 for _ in $(seq 1 400); do
   grep -q "listening on" "$WORK/out" 2>/dev/null && break
   kill -0 "$pid" 2>/dev/null || fail "anvil serve exited early: $(cat "$WORK/err")"
