@@ -3,11 +3,13 @@
 // and the route itself on a running server.
 #include <gtest/gtest.h>
 
+#include "anvil/gateway/api_keys.h"
 #include "anvil/gateway/openai_provider.h"
 #include "anvil/gateway/routing_gateway.h"
 #include "anvil/server/admin_routes.h"
 #include "anvil/server/status_report.h"
 #include "server/test_server.h"
+#include "testing/temp_dir.h"
 
 namespace anvil::server {
 namespace {
@@ -102,7 +104,7 @@ TEST(StatusReport, AdminStatusRouteAnswersTheServersLoad) {
   auto gw = two_model_gateway(provider);
   StatusReport report(gw.get(), "9.9.9");
   Router router;
-  add_admin_routes(router, report);
+  add_admin_routes(router, report, nullptr);  // no authentication: everyone is admin
   auto options = testing::test_options();
   options.max_in_flight = 7;
   options.queue_depth = 3;
@@ -122,6 +124,46 @@ TEST(StatusReport, AdminStatusRouteAnswersTheServersLoad) {
   EXPECT_NE(r->body.find(R"({"name":"zeta","provider":"openai","upstream_model":"m-zeta","models":["chat"],"breaker":{"state":"closed")"),
             std::string::npos)
       << r->body;
+  server.shutdown();
+  server.wait();
+}
+
+// With authentication on, the status is for the admin key: no key is 401, an API key 403.
+TEST(StatusReport, AdminStatusRouteIsForTheAdminKey) {
+  anvil::testing::TempDir dir;
+  const std::filesystem::path db = dir / "anvil.db";
+  constexpr std::string_view kAdminKey = "admin-secret-0123456789";
+  core::MetricsRegistry key_metrics;
+  auto keys = gateway::ApiKeys::open({.database = db, .admin_key = std::string(kAdminKey),
+                                      .poll_interval = std::chrono::milliseconds(0),
+                                      .metrics = &key_metrics});
+  ASSERT_TRUE(keys.ok()) << keys.status().to_string();
+  auto store = store::KeyStore::open(db);
+  ASSERT_TRUE(store.ok());
+  auto issued = gateway::issue_api_key(*store, "bot", "acme", {});
+  ASSERT_TRUE(issued.ok()) << issued.status().to_string();
+  ASSERT_TRUE((*keys)->refresh().ok());
+  Authenticator auth(keys->get(), true);
+
+  StatusReport report(nullptr, "9.9.9");
+  Router router;
+  add_admin_routes(router, report, &auth);
+  core::MetricsRegistry registry;
+  HttpServer server(testing::test_options(), std::move(router), registry);
+  report.attach(server);
+  ASSERT_TRUE(server.start().ok());
+  testing::Client c(server.port());
+  auto anonymous = c.get("/v1/admin/status");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto api_key = c.get("/v1/admin/status", fmt::format("Authorization: Bearer {}\r\n", issued->secret));
+  ASSERT_TRUE(api_key);
+  EXPECT_EQ(api_key->status, 403);
+  EXPECT_NE(api_key->body.find(R"("code":"admin_key_required")"), std::string::npos) << api_key->body;
+  auto admin = c.get("/v1/admin/status", fmt::format("Authorization: Bearer {}\r\n", kAdminKey));
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->status, 200);
+  EXPECT_NE(admin->body.find(R"("deployments":[])"), std::string::npos) << admin->body;
   server.shutdown();
   server.wait();
 }

@@ -128,7 +128,7 @@ void serve(Context& ctx) {
   server::add_openai_routes(router, *stack->gateway, route_options);
   server::add_usage_routes(router, *access->reports, access->auth.get());
   server::StatusReport status_report(stack->gateway.get(), ANVIL_VERSION);
-  server::add_admin_routes(router, status_report);
+  server::add_admin_routes(router, status_report, access->auth.get());
 
   server::HttpServer http(*options, std::move(router));
   status_report.attach(http);
