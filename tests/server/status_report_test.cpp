@@ -1,6 +1,8 @@
 // The admin status document (GET /v1/admin/status): its exact JSON for given breaker snapshots
 // and server load, the deployments of a real RoutingGateway with the models routing to them,
 // and the route itself on a running server.
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include "anvil/gateway/api_keys.h"
@@ -98,20 +100,38 @@ TEST(StatusReport, ListsDeploymentsInConfigurationOrderWithTheirModels) {
   EXPECT_EQ(s[1].breaker.state, gateway::BreakerState::kClosed);
 }
 
+// A running server with only the admin routes, over `report`; drained when it goes.
+class AdminServer {
+ public:
+  AdminServer(StatusReport& report, const Authenticator* auth,
+              ServerOptions options = testing::test_options()) {
+    Router router;
+    add_admin_routes(router, report, auth);
+    server_.emplace(std::move(options), std::move(router), registry_);
+    report.attach(*server_);
+    core::Status s = server_->start();
+    EXPECT_TRUE(s.ok()) << s.to_string();
+  }
+  ~AdminServer() {
+    server_->shutdown();
+    server_->wait();
+  }
+  int port() const { return server_->port(); }
+
+ private:
+  core::MetricsRegistry registry_;
+  std::optional<HttpServer> server_;
+};
+
 // On a running server: the route answers the server's own limits and load.
 TEST(StatusReport, AdminStatusRouteAnswersTheServersLoad) {
   gateway::OpenAiProvider provider;
   auto gw = two_model_gateway(provider);
   StatusReport report(gw.get(), "9.9.9");
-  Router router;
-  add_admin_routes(router, report, nullptr);  // no authentication: everyone is admin
   auto options = testing::test_options();
   options.max_in_flight = 7;
   options.queue_depth = 3;
-  core::MetricsRegistry registry;
-  HttpServer server(options, std::move(router), registry);
-  report.attach(server);
-  ASSERT_TRUE(server.start().ok());
+  AdminServer server(report, nullptr, options);  // no authentication: everyone is admin
   testing::Client c(server.port());
   auto r = c.get("/v1/admin/status");
   ASSERT_TRUE(r);
@@ -124,8 +144,6 @@ TEST(StatusReport, AdminStatusRouteAnswersTheServersLoad) {
   EXPECT_NE(r->body.find(R"({"name":"zeta","provider":"openai","upstream_model":"m-zeta","models":["chat"],"breaker":{"state":"closed")"),
             std::string::npos)
       << r->body;
-  server.shutdown();
-  server.wait();
 }
 
 // With authentication on, the status is for the admin key: no key is 401, an API key 403.
@@ -146,12 +164,7 @@ TEST(StatusReport, AdminStatusRouteIsForTheAdminKey) {
   Authenticator auth(keys->get(), true);
 
   StatusReport report(nullptr, "9.9.9");
-  Router router;
-  add_admin_routes(router, report, &auth);
-  core::MetricsRegistry registry;
-  HttpServer server(testing::test_options(), std::move(router), registry);
-  report.attach(server);
-  ASSERT_TRUE(server.start().ok());
+  AdminServer server(report, &auth);
   testing::Client c(server.port());
   auto anonymous = c.get("/v1/admin/status");
   ASSERT_TRUE(anonymous);
@@ -164,8 +177,6 @@ TEST(StatusReport, AdminStatusRouteIsForTheAdminKey) {
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->status, 200);
   EXPECT_NE(admin->body.find(R"("deployments":[])"), std::string::npos) << admin->body;
-  server.shutdown();
-  server.wait();
 }
 
 }  // namespace
