@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "anvil/cli/context.h"
-#include "anvil/core/environment.h"
+#include "anvil/cli/secret_store.h"
 #include "anvil/core/log.h"
 #include "anvil/core/secrets.h"
 #include "anvil/gateway/api_keys.h"
@@ -74,16 +74,6 @@ struct GatewayStack {
   std::unique_ptr<gateway::RoutingGateway> gateway;
 };
 
-core::Result<core::SecretStore> open_secrets(const app::Settings& settings) {
-  core::SecretStoreOptions secret_options;
-  secret_options.environment = core::process_environment();
-  ANVIL_ASSIGN_OR_RETURN(std::string secrets_dir, settings.config.get_string("secrets.dir"));
-  ANVIL_ASSIGN_OR_RETURN(std::string env_file, settings.config.get_string("secrets.env_file"));
-  secret_options.secrets_dir = secrets_dir;
-  secret_options.dotenv_path = env_file;
-  return core::SecretStore::open(std::move(secret_options));
-}
-
 core::Result<GatewayStack> build_gateway(const app::Settings& settings, const core::SecretStore& secrets) {
   gateway::GatewayConfig config;
   if (settings.config_file) {
@@ -109,7 +99,7 @@ void serve(Context& ctx) {
   if (!settings.ok()) return ctx.fail(settings.status());
   auto options = server::server_options_from_config(settings->config);
   if (!options.ok()) return ctx.fail(options.status());
-  auto secrets = open_secrets(*settings);
+  auto secrets = open_secret_store(*settings);
   if (!secrets.ok()) return ctx.fail(secrets.status());
   auto stack = build_gateway(*settings, *secrets);
   if (!stack.ok()) return ctx.fail(stack.status());
