@@ -1,6 +1,7 @@
 // Authentication, per-key limits, the prompt-token limit and the usage ledger, through a real
 // server, the fake gateway and real API keys / ledger in a temporary anvil.db.
 #include <string>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -62,6 +63,17 @@ class AccessTest : public ::testing::Test {
     EXPECT_TRUE(issued.ok()) << issued.status().to_string();
     EXPECT_TRUE(keys_->refresh().ok());
     return issued.ok() ? issued->secret : "";
+  }
+
+  // The server records a request after its last byte went out, so a client can see the answer
+  // before the record is queued: wait until `n` records were, then until they are written.
+  void flush_ledger(std::uint64_t n) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (ledger_->stats().recorded < n) {
+      ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the server recorded fewer than " << n;
+      std::this_thread::yield();
+    }
+    ASSERT_TRUE(ledger_->flush().ok());
   }
 
   std::filesystem::path db() const { return dir_ / "anvil.db"; }
@@ -234,7 +246,7 @@ TEST_F(AccessTest, EveryAuthenticatedRequestIsInTheLedgerOnceWithItsOutcome) {
   EXPECT_EQ(limited->status, 429);
   EXPECT_EQ(anonymous->status, 401);
 
-  ASSERT_TRUE(ledger_->flush().ok());
+  flush_ledger(4);
   auto usage = store::UsageStore::open(db());
   ASSERT_TRUE(usage.ok());
   auto count = usage->count();
@@ -259,7 +271,7 @@ TEST_F(AccessTest, UsageReportIsForTheAdminKey) {
   Client c(server_->server->port());
   ASSERT_EQ(c.post(kChat, kBody, bearer(key))->status, 200);
   ASSERT_EQ(c.post(kChat, kBody, bearer(kAdminKey))->status, 200);
-  ASSERT_TRUE(ledger_->flush().ok());
+  flush_ledger(2);
 
   auto r = c.get("/v1/usage?group_by=key", bearer(key));
   ASSERT_TRUE(r);
