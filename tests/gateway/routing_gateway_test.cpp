@@ -134,6 +134,11 @@ TEST_F(RoutingGatewayTest, TwoFailuresThenSuccessOnTheSameDeployment) {
       << metrics();
   EXPECT_NE(metrics().find(R"(anvil_gateway_upstream_attempts_total{deployment="a",outcome="http_status"} 1)"),
             std::string::npos);
+  EXPECT_NE(metrics().find(R"(anvil_gateway_tokens_total{deployment="a",type="prompt"} 10)"), std::string::npos)
+      << metrics();
+  EXPECT_NE(metrics().find(R"(anvil_gateway_tokens_total{deployment="a",type="completion"} 5)"), std::string::npos);
+  EXPECT_NE(metrics().find(R"(anvil_gateway_cost_usd_total{deployment="a"} 6e-05)"), std::string::npos)
+      << metrics();
 }
 
 TEST_F(RoutingGatewayTest, RetryAfterIsTheDelay) {

@@ -29,6 +29,13 @@ void DeploymentMetrics::attempt(const Attempt& a) const {
   }
 }
 
+void DeploymentMetrics::billed(const Usage& usage, double cost) const {
+  bump(prompt_tokens, static_cast<double>(usage.prompt_tokens));
+  bump(completion_tokens, static_cast<double>(usage.completion_tokens));
+  bump(cached_tokens, static_cast<double>(usage.cached_tokens));
+  bump(cost_usd, cost);
+}
+
 DeploymentMetrics deployment_metrics(core::MetricsRegistry* registry, const std::string& deployment) {
   DeploymentMetrics m;
   if (registry == nullptr) return m;
@@ -52,6 +59,21 @@ DeploymentMetrics deployment_metrics(core::MetricsRegistry* registry, const std:
                         "Time of one upstream attempt, in seconds (a stream: until its end).",
                         {"deployment"}, core::exponential_buckets(0.001, 2, 17)),
                     {deployment});
+  const auto tokens = [&] {
+    return registry->counter_family("anvil_gateway_tokens_total",
+                                    "Tokens of answered requests per deployment, by type (prompt, "
+                                    "completion, cached: the part of prompt served from the "
+                                    "upstream's prompt cache).",
+                                    {"deployment", "type"});
+  };
+  m.prompt_tokens = child(tokens(), {deployment, "prompt"});
+  m.completion_tokens = child(tokens(), {deployment, "completion"});
+  m.cached_tokens = child(tokens(), {deployment, "cached"});
+  m.cost_usd = child(registry->counter_family("anvil_gateway_cost_usd_total",
+                                              "Cost of answered requests per deployment, in US "
+                                              "dollars at its configured prices.",
+                                              {"deployment"}),
+                     {deployment});
   return m;
 }
 

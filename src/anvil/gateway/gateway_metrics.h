@@ -3,6 +3,8 @@
 //   anvil_gateway_upstream_attempts_total{deployment,outcome}  outcome: ok or a failure kind
 //   anvil_gateway_upstream_latency_seconds{deployment}          one observation per attempt
 //   anvil_gateway_retries_total{deployment}
+//   anvil_gateway_tokens_total{deployment,type}                 type: prompt, completion, cached
+//   anvil_gateway_cost_usd_total{deployment}                    at the deployment's prices
 //   anvil_gateway_fallbacks_total{model}                        deployments moved past
 //   anvil_gateway_cache_total{model,result}                     result: hit, miss, fallback
 // (Breaker state and transitions: breaker_board.h.)
@@ -22,8 +24,13 @@ struct DeploymentMetrics {
   std::array<core::Counter*, 7> failures{};  // indexed by FailureKind
   core::Counter* retries = nullptr;
   core::Histogram* latency = nullptr;
+  core::Counter* prompt_tokens = nullptr;
+  core::Counter* completion_tokens = nullptr;
+  core::Counter* cached_tokens = nullptr;
+  core::Counter* cost_usd = nullptr;
 
   void attempt(const Attempt& a) const;  // counts its outcome
+  void billed(const Usage& usage, double cost) const;  // tokens and cost of an answer
   void failure(FailureKind kind) const;
 };
 

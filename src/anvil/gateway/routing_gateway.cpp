@@ -278,6 +278,14 @@ asio::awaitable<void> serve_cached(const CachedAnswer& answer, StreamSink* sink,
 
 }  // namespace
 
+void RoutingGateway::bill(CallResult& result, const Deployment& deployment,
+                          const DeploymentRuntime& runtime, const Usage& usage) const {
+  result.deployment = deployment.name;
+  result.usage = usage;
+  result.cost_usd = cost_usd(usage, deployment.price);
+  runtime.metrics.billed(usage, result.cost_usd);
+}
+
 asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::object body,
                                                  const CallContext& context, StreamSink* sink) {
   CallResult result;
@@ -360,9 +368,7 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
       if (outcome.ok()) {
         ticket.report(BreakerOutcome::kSuccess);
         result.failure.reset();
-        result.deployment = deployment.name;
-        result.usage = outcome.response.usage;
-        result.cost_usd = cost_usd(result.usage, deployment.price);
+        bill(result, deployment, runtime, outcome.response.usage);
         if (route->cache.enabled && outcome.response.http_status == 200 &&
             (sink == nullptr || capture->captured())) {
           CachedAnswer answer;
@@ -382,8 +388,10 @@ asio::awaitable<CallResult> RoutingGateway::call(Operation op, boost::json::obje
       const UpstreamFailure& failure = *outcome.failure;
       ticket.report(breaker_outcome(failure));
       last = failure;
-      // Bytes reached the client, or the client left: nothing more may be tried.
+      // Bytes reached the client, or the client left: nothing more may be tried, and what was
+      // made so far (a local model's tokens up to the cancellation) is billed.
       if (failure.kind == FailureKind::kCancelled || (sink != nullptr && sink->started())) {
+        bill(result, deployment, runtime, outcome.response.usage);
         final = true;
         break;
       }

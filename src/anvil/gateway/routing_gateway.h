@@ -71,6 +71,10 @@ class RoutingGateway final : public Gateway {
 
   RoutingGateway(GatewayConfig config, ProviderMap providers, RoutingGatewayOptions options);
 
+  // The answer's usage and cost, from `deployment`, into `result` and the metrics.
+  void bill(CallResult& result, const Deployment& deployment, const DeploymentRuntime& runtime,
+            const Usage& usage) const;
+
   // One call; `sink` null: not streamed.
   boost::asio::awaitable<CallResult> call(Operation op, boost::json::object body,
                                           const CallContext& context, StreamSink* sink);
