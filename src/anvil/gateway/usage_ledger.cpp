@@ -194,6 +194,9 @@ void UsageLedger::writer_loop() {
     room_cv_.notify_all();
     Status s = commit(batch);
     batch.clear();
+    // A burst (a slow disk, a starved writer) may have grown the queue towards its capacity;
+    // keep no more than a few batches' worth once it has been written.
+    if (batch.capacity() > 4 * options_.batch_size) batch.shrink_to_fit();
     lock.lock();
     done_seq_ = upto;
     if (!s.ok()) last_error_ = s;
