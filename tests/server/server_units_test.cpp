@@ -96,9 +96,11 @@ TEST(RequestId, KeepsSaneClientIdsAndMakesFreshOnes) {
   EXPECT_EQ(make_request_id("trace-1/abc"), "trace-1/abc");
   std::string a = make_request_id("");
   std::string b = make_request_id("bad id");
-  EXPECT_EQ(a.size(), 20u);
+  EXPECT_EQ(a.size(), 28u);
   EXPECT_TRUE(a.starts_with("req_"));
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 4), std::string::npos) << a;
   EXPECT_NE(a, b);
+  EXPECT_LE(a.substr(0, 15), b.substr(0, 15)) << "the time comes first, so later ids sort after";
   EXPECT_FALSE(is_acceptable_request_id(std::string(129, 'a')));
   EXPECT_FALSE(is_acceptable_request_id("quote\"d"));
   EXPECT_TRUE(is_acceptable_request_id(std::string(128, 'a')));

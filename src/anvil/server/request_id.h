@@ -1,5 +1,6 @@
 // Request ids: the client's X-Request-Id when it is a sane token, otherwise a fresh one
-// ("req_" + 16 hex digits from a per-thread random generator; no lock, no syscall).
+// ("req_" + 24 hex digits: the time in milliseconds, then 52 bits from a per-thread random
+// generator; no lock, no syscall).
 #pragma once
 
 #include <string>
