@@ -138,6 +138,17 @@ TEST(OpenAiRoutes, GatewayFailuresMapToStatuses) {
        400,
        "",
        R"({"error":{"message":"Model 'test-model' rejected the request: bad logit_bias","type":"invalid_request_error","param":null,"code":null}})"},
+      // The upstream's param and code reach the client (a local encoder names the input).
+      {{FailureKind::kHttpStatus, 400, std::nullopt, "dep-a: HTTP 400",
+        R"({"error":{"message":"input[2] has 700 tokens","type":"invalid_request_error","param":"input[2]","code":"unsupported_operation"}})"},
+       400,
+       "",
+       R"({"error":{"message":"Model 'test-model' rejected the request: input[2] has 700 tokens","type":"invalid_request_error","param":"input[2]","code":"unsupported_operation"}})"},
+      {{FailureKind::kContextOverflow, 0, std::nullopt, "700 tokens > 512",
+        R"({"error":{"message":"too long","type":"invalid_request_error","param":"input"}})"},
+       400,
+       "",
+       R"({"error":{"message":"The prompt does not fit the context window of model 'test-model': 700 tokens > 512","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}})"},
   };
   TestServer ts;
   Client c(ts.port());

@@ -9,16 +9,27 @@ using gateway::FailureKind;
 
 namespace {
 
-// The upstream's own error message, when its body is OpenAI's error shape.
-std::string upstream_message(const std::string& body) {
+// The upstream's own error, when its body is OpenAI's error shape: message, param and code
+// ("" when absent), so that a client learns which of its parameters was refused.
+struct UpstreamError {
+  std::string message, param, code;
+};
+
+UpstreamError upstream_error(const std::string& body) {
+  UpstreamError out;
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return {};
+  if (ec || !v.is_object()) return out;
   const auto* error = v.get_object().if_contains("error");
-  if (error == nullptr || !error->is_object()) return {};
-  const auto* message = error->get_object().if_contains("message");
-  if (message == nullptr || !message->is_string()) return {};
-  return std::string(message->get_string());
+  if (error == nullptr || !error->is_object()) return out;
+  const auto text = [&](std::string_view key) {
+    const auto* f = error->get_object().if_contains(key);
+    return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  out.message = text("message");
+  out.param = text("param");
+  out.code = text("code");
+  return out;
 }
 
 }  // namespace
@@ -27,14 +38,16 @@ ApiError error_for_failure(const gateway::UpstreamFailure& failure, std::string_
   ApiError e;
   e.type = std::string(kServerError);
   switch (failure.kind) {
-    case FailureKind::kContextOverflow:
+    case FailureKind::kContextOverflow: {
       e.status = 400;
       e.type = std::string(kInvalidRequest);
-      e.param = "messages";
+      const UpstreamError upstream = upstream_error(failure.body);
+      e.param = upstream.param.empty() ? "messages" : upstream.param;
       e.code = "context_length_exceeded";
       e.message = fmt::format("The prompt does not fit the context window of model '{}': {}",
                               model, failure.message);
       return e;
+    }
     case FailureKind::kTimeout:
       e.status = 504;
       e.code = "upstream_timeout";
@@ -69,9 +82,11 @@ ApiError error_for_failure(const gateway::UpstreamFailure& failure, std::string_
       if (failure.http_status == 400 || failure.http_status == 413 || failure.http_status == 422) {
         e.status = failure.http_status;
         e.type = std::string(kInvalidRequest);
-        std::string detail = upstream_message(failure.body);
+        UpstreamError upstream = upstream_error(failure.body);
+        e.param = std::move(upstream.param);
+        e.code = std::move(upstream.code);
         e.message = fmt::format("Model '{}' rejected the request: {}", model,
-                                detail.empty() ? failure.message : detail);
+                                upstream.message.empty() ? failure.message : upstream.message);
         return e;
       }
       e.status = 502;
