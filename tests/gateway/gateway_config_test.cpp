@@ -35,6 +35,12 @@ max_entries = 500
 max_bytes = 1048576
 shards = 4
 
+[gateway.local]
+threads = 2
+n_ctx = 2048
+max_sequences = 4
+encoder_batch_tokens = 4096
+
 [[gateway.deployments]]
 name = "gpt-a"
 provider = "openai"
@@ -97,6 +103,11 @@ TEST(GatewayConfigTest, ReadsEveryKey) {
   EXPECT_EQ(c.cache.max_entries, 500);
   EXPECT_EQ(c.cache.max_bytes, 1048576);
   EXPECT_EQ(c.cache.shards, 4);
+  EXPECT_EQ(c.local.threads, 2);
+  EXPECT_EQ(c.local.n_ctx, 2048);
+  EXPECT_EQ(c.local.max_sequences, 4);
+  EXPECT_EQ(c.local.n_batch, 512);  // the default
+  EXPECT_EQ(c.local.encoder_batch_tokens, 4096);
 
   ASSERT_EQ(c.deployments.size(), 2u);
   const Deployment& a = c.deployments[0];

@@ -85,7 +85,7 @@ core::Result<GatewayStack> build_gateway(const app::Settings& settings, const co
   bool any_local = false;
   for (const gateway::Deployment& d : config.deployments) any_local = any_local || d.provider == "local";
   if (any_local) {
-    ANVIL_ASSIGN_OR_RETURN(stack.local, gateway::LocalProvider::create(config.deployments, {}));
+    ANVIL_ASSIGN_OR_RETURN(stack.local, gateway::LocalProvider::create(config.deployments, config.local));
     providers.emplace("local", stack.local.get());
   }
   std::size_t models = config.models.size();

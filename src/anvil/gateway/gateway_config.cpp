@@ -173,6 +173,19 @@ void parse_cache(Parser& p, const toml::table& t, CacheSettings& c) {
   p.number(t, "shards", where, c.shards, 1, 1024);
 }
 
+void parse_local(Parser& p, const toml::table& t, LocalProviderOptions& l) {
+  const char* where = "[gateway.local]";
+  p.check_keys(t, where, {"threads", "max_sequences", "n_ctx", "n_batch", "max_waiting",
+                          "encoder_max_batch", "encoder_batch_tokens"});
+  p.number(t, "threads", where, l.threads, 0, 1024);
+  p.number(t, "max_sequences", where, l.max_sequences, 1, 4096);
+  p.number(t, "n_ctx", where, l.n_ctx, 16, 1 << 24);
+  p.number(t, "n_batch", where, l.n_batch, 1, 1 << 16);
+  p.number(t, "max_waiting", where, l.max_waiting, 0, 1e6);
+  p.number(t, "encoder_max_batch", where, l.encoder_max_batch, 1, 4096);
+  p.number(t, "encoder_batch_tokens", where, l.encoder_batch_tokens, 16, 1 << 24);
+}
+
 Deployment parse_deployment(Parser& p, const toml::table& t, std::size_t index) {
   Deployment d;
   const std::string anonymous = fmt::format("[[gateway.deployments]] #{}", index + 1);
@@ -339,7 +352,7 @@ core::Result<GatewayConfig> parse_gateway_config(std::string_view toml_text,
     return config;
   }
   p.check_keys(*gateway, "[gateway]",
-               {"request_timeout_s", "max_prompt_tokens", "retry", "breaker", "cache",
+               {"request_timeout_s", "max_prompt_tokens", "retry", "breaker", "cache", "local",
                 "deployments", "models"});
   std::chrono::seconds timeout = std::chrono::duration_cast<std::chrono::seconds>(config.request_timeout);
   p.duration(*gateway, "request_timeout_s", "[gateway]", timeout, 1, 86400);
@@ -348,6 +361,7 @@ core::Result<GatewayConfig> parse_gateway_config(std::string_view toml_text,
   if (auto* t = p.table(*gateway, "retry", "[gateway.retry]")) parse_retry(p, *t, config.retry);
   if (auto* t = p.table(*gateway, "breaker", "[gateway.breaker]")) parse_breaker(p, *t, config.breaker);
   if (auto* t = p.table(*gateway, "cache", "[gateway.cache]")) parse_cache(p, *t, config.cache);
+  if (auto* t = p.table(*gateway, "local", "[gateway.local]")) parse_local(p, *t, config.local);
 
   std::vector<std::uint32_t> deployment_lines;
   std::vector<ModelLines> model_lines;

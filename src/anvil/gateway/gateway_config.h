@@ -15,6 +15,7 @@
 #include "anvil/core/status.h"
 #include "anvil/gateway/circuit_breaker.h"
 #include "anvil/gateway/deployment.h"
+#include "anvil/gateway/local_options.h"
 #include "anvil/gateway/retry_policy.h"
 
 namespace anvil::gateway {
@@ -51,6 +52,7 @@ struct GatewayConfig {
   RetrySettings retry;
   BreakerSettings breaker;
   CacheSettings cache;
+  LocalProviderOptions local;  // [gateway.local]: how "local" deployments run
   // The deadline of a call whose context gives none (from its start, across all attempts).
   std::chrono::milliseconds request_timeout{600000};
   // Prompt tokens a request may carry, for models that set none; 0: no limit. Over it: 400.

@@ -17,21 +17,11 @@
 
 #include "anvil/core/status.h"
 #include "anvil/gateway/deployment.h"
+#include "anvil/gateway/local_options.h"
 #include "anvil/gateway/provider.h"
 
 namespace anvil::gateway {
 
-struct LocalProviderOptions {
-  int threads = 0;             // per model: 0 = one per core
-  int64_t max_sequences = 8;   // sequences batched together per model
-  int64_t n_ctx = 4096;        // positions per sequence (capped by the model's training context)
-  int64_t n_batch = 512;       // tokens per forward pass
-  int64_t max_waiting = 256;   // queued requests per model beyond the batch; more get 429
-  // Encoders: sequences and tokens per forward pass (the token bound caps activation memory);
-  // requests waiting together are merged up to encoder_batch_tokens.
-  int encoder_max_batch = 32;
-  int64_t encoder_batch_tokens = 8192;
-};
 
 class LocalProvider final : public Provider {
  public:
