@@ -41,7 +41,10 @@ struct UsageParams {
 // from, to and group_by of the query string, percent-decoded; other parameters are an error.
 std::variant<UsageParams, ApiError> read_params(std::string_view query) {
   UsageParams p;
-  auto params = boost::urls::parse_query(query);
+  // Boost.URL 1.81's params view reads its last value up to a NUL, past the end of the view it
+  // was given (the query is a view into the request line): parse a terminated copy.
+  const std::string terminated(query);
+  auto params = boost::urls::parse_query(terminated);
   if (!params) {
     ApiError e;
     e.message = fmt::format("the query string is not valid: {}", params.error().message());
