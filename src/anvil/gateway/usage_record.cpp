@@ -9,15 +9,8 @@ std::string usage_outcome(const CallResult& result) {
   return "ok";
 }
 
-store::UsageRecord make_usage_record(const CallContext& context, std::string_view logical_model, Operation op,
-                                     bool stream, const CallResult& result) {
-  store::UsageRecord r;
-  r.request_id = context.request_id;
-  r.key_id = context.key_id;
-  r.tenant = context.tenant;
-  r.model = std::string(logical_model);
+void add_call_result(store::UsageRecord& r, const CallResult& result) {
   r.deployment = result.deployment;
-  r.operation = std::string(operation_name(op));
   r.prompt_tokens = result.usage.prompt_tokens;
   r.completion_tokens = result.usage.completion_tokens;
   r.cached_tokens = result.usage.cached_tokens;
@@ -26,7 +19,18 @@ store::UsageRecord make_usage_record(const CallContext& context, std::string_vie
   r.outcome = usage_outcome(result);
   r.attempts = result.attempts;
   r.fallbacks = result.fallbacks;
+}
+
+store::UsageRecord make_usage_record(const CallContext& context, std::string_view logical_model, Operation op,
+                                     bool stream, const CallResult& result) {
+  store::UsageRecord r;
+  r.request_id = context.request_id;
+  r.key_id = context.key_id;
+  r.tenant = context.tenant;
+  r.model = std::string(logical_model);
+  r.operation = std::string(operation_name(op));
   r.stream = stream;
+  add_call_result(r, result);
   return r;
 }
 

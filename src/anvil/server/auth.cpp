@@ -6,24 +6,28 @@ namespace anvil::server {
 
 namespace {
 
-Caller make_anonymous() {
-  auto p = std::make_shared<gateway::Principal>();
-  p->name = "anonymous";
-  p->admin = true;
-  return p;
+// The caller while authentication is off.
+const Caller& anonymous() {
+  static const Caller caller = [] {
+    auto p = std::make_shared<gateway::Principal>();
+    p->name = "anonymous";
+    p->admin = true;
+    return p;
+  }();
+  return caller;
 }
 
 }  // namespace
 
 Authenticator::Authenticator(const gateway::ApiKeys* keys, bool has_admin_key)
-    : keys_(keys), has_admin_key_(has_admin_key), anonymous_(make_anonymous()) {}
+    : keys_(keys), has_admin_key_(has_admin_key) {}
 
 bool Authenticator::enabled() const {
   return keys_ != nullptr && (has_admin_key_ || keys_->size() > 0);
 }
 
 std::variant<Caller, ApiError> Authenticator::authenticate(const HttpRequest& request) const {
-  if (!enabled()) return anonymous_;
+  if (!enabled()) return anonymous();
   auto principal = keys_->authenticate_header(request.header("Authorization"));
   if (principal.ok()) return std::move(principal).value();
   ApiError e;
@@ -43,8 +47,7 @@ ApiError admin_only(std::string_view route, const gateway::Principal& caller) {
 }
 
 boost::asio::awaitable<Caller> authenticate_or_answer(Exchange& ex, const Authenticator* auth) {
-  static const Caller kAnonymous = make_anonymous();
-  if (auth == nullptr) co_return kAnonymous;
+  if (auth == nullptr) co_return anonymous();
   auto outcome = auth->authenticate(ex.request());
   if (auto* caller = std::get_if<Caller>(&outcome)) co_return std::move(*caller);
   ex.add_header("WWW-Authenticate", "Bearer");

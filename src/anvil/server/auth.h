@@ -29,7 +29,6 @@ class Authenticator {
  private:
   const gateway::ApiKeys* keys_;
   bool has_admin_key_;
-  Caller anonymous_;
 };
 
 // 403 for a route only the admin key may call.

@@ -107,13 +107,7 @@ class LedgerEntry {
     }
   }
   // What the gateway call came to.
-  void settle(const gateway::CallContext& context, const RequestInfo& info,
-              const gateway::CallResult& result) {
-    store::UsageRecord r = gateway::make_usage_record(context, info.model, info.op, info.stream, result);
-    r.time_us = record.time_us;
-    r.tags = std::move(record.tags);
-    record = std::move(r);
-  }
+  void settle(const gateway::CallResult& result) { gateway::add_call_result(record, result); }
 
   store::UsageRecord record;
 
@@ -163,13 +157,13 @@ std::string_view prompt_param(Operation op) {
 
 // The prompt-token limit that applies: the model's, or the key's when lower.
 struct PromptLimit {
-  std::int64_t tokens = 0;  // 0: none
-  std::string owner;        // "model 'chat'", "API key 'search-bot'"
+  std::int64_t tokens = 0;            // 0: none
+  const gateway::Principal* key = nullptr;  // set when the key's limit is the one that applies
 };
 
 // 400 when the largest prompt of the request is over the limit, naming both numbers.
-std::optional<ApiError> check_prompt_limit(Operation op, const gateway::PromptCount& count,
-                                           const PromptLimit& limit) {
+std::optional<ApiError> check_prompt_limit(Operation op, std::string_view model,
+                                           const gateway::PromptCount& count, const PromptLimit& limit) {
   if (limit.tokens <= 0 || count.largest <= limit.tokens) return std::nullopt;
   std::string param(prompt_param(op));
   if (count.largest_index >= 0 && op != Operation::kChatCompletions) {
@@ -181,7 +175,11 @@ std::optional<ApiError> check_prompt_limit(Operation op, const gateway::PromptCo
   ApiError e = bad_request(param, fmt::format("The prompt ({}) has {} tokens, over the limit of {} "
                                               "prompt tokens of {} ({}); Anvil never truncates a "
                                               "prompt",
-                                              param, count.largest, limit.tokens, limit.owner, counted));
+                                              param, count.largest, limit.tokens,
+                                              limit.key != nullptr
+                                                  ? fmt::format("API key '{}'", limit.key->name)
+                                                  : fmt::format("model '{}'", model),
+                                              counted));
   e.code = "prompt_too_long";
   return e;
 }
@@ -261,12 +259,12 @@ asio::awaitable<void> handle_call(Exchange& ex, gateway::Gateway& gw, Operation 
                     "invalid_request");
     co_return;
   }
-  PromptLimit limit{gw.max_prompt_tokens(info.model), fmt::format("model '{}'", info.model)};
+  PromptLimit limit{gw.max_prompt_tokens(info.model)};
   if (caller->limits.max_prompt_tokens > 0 &&
       (limit.tokens <= 0 || caller->limits.max_prompt_tokens < limit.tokens)) {
-    limit = {caller->limits.max_prompt_tokens, fmt::format("API key '{}'", caller->name)};
+    limit = {caller->limits.max_prompt_tokens, caller.get()};
   }
-  if (auto over = check_prompt_limit(op, *count, limit)) {
+  if (auto over = check_prompt_limit(op, info.model, *count, limit)) {
     co_await refuse(std::move(*over), "prompt_too_long");
     co_return;
   }
@@ -304,7 +302,7 @@ asio::awaitable<void> handle_call(Exchange& ex, gateway::Gateway& gw, Operation 
     options.limiter->settle(caller->key_id, estimated_tokens,
                             result.usage.prompt_tokens + result.usage.completion_tokens);
   }
-  entry.settle(context, info, result);
+  entry.settle(result);
 }
 
 asio::awaitable<void> handle_models(Exchange& ex, const gateway::Gateway& gw) {
