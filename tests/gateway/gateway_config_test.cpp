@@ -147,6 +147,23 @@ TEST(GatewayConfigTest, ReadsEveryKey) {
   EXPECT_EQ(c.find_deployment("nope"), nullptr);
 }
 
+TEST(GatewayConfigTest, LocalSettingsAndPromptLimitsAreChecked) {
+  auto parsed = parse_gateway_config(R"([gateway]
+max_prompt_tokens = -1
+
+[gateway.local]
+n_ctx = 0
+threds = 2
+)",
+                                     "anvil.toml", nullptr);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(),
+            "anvil.toml:2: [gateway]: expected 'max_prompt_tokens' between 0 and 1000000000, found integer -1\n"
+            "anvil.toml:5: [gateway.local]: expected 'n_ctx' between 16 and 16777216, found integer 0\n"
+            "anvil.toml:6: unknown key 'threds' in [gateway.local] (known keys: threads, max_sequences, n_ctx, "
+            "n_batch, max_waiting, encoder_max_batch, encoder_batch_tokens)");
+}
+
 TEST(GatewayConfigTest, NoGatewayTableIsAnEmptyConfig) {
   auto parsed = parse_gateway_config("data_dir = \"x\"\n", "anvil.toml", nullptr);
   ASSERT_TRUE(parsed.ok());

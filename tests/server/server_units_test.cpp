@@ -100,7 +100,18 @@ TEST(RequestId, KeepsSaneClientIdsAndMakesFreshOnes) {
   EXPECT_TRUE(a.starts_with("req_"));
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 4), std::string::npos) << a;
   EXPECT_NE(a, b);
-  EXPECT_LE(a.substr(0, 15), b.substr(0, 15)) << "the time comes first, so later ids sort after";
+  // The time comes first: the 11 hex digits after "req_" are the Unix milliseconds of the call.
+  const auto unix_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto before = unix_ms();
+  const std::string c = make_request_id("");
+  const auto after = unix_ms();
+  const long long stamped = std::stoll(c.substr(4, 11), nullptr, 16);
+  EXPECT_GE(stamped, before) << c;
+  EXPECT_LE(stamped, after) << c;
   EXPECT_FALSE(is_acceptable_request_id(std::string(129, 'a')));
   EXPECT_FALSE(is_acceptable_request_id("quote\"d"));
   EXPECT_TRUE(is_acceptable_request_id(std::string(128, 'a')));
